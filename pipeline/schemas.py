@@ -1,0 +1,141 @@
+"""Run-level shapes: settings, budgets, the decomposition plan, chunk results and the report.
+
+Everything stored as an artifact is one of these pydantic models (or an agent schema). None of
+them has a field for the API key: the key lives only in the process environment.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.agent.schemas import Confidence, Finding, Mode
+
+MAX_CHUNKS_RANGE = (1, 10)
+MAX_ITERATIONS_RANGE = (2, 12)
+DEFAULT_MODEL = "gpt-4o-mini"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def clamp(value: int, bounds: tuple[int, int]) -> int:
+    low, high = bounds
+    return max(low, min(high, int(value)))
+
+
+class Budget(_Strict):
+    """Caps for one run. `clamped()` is the one place the product's ranges are enforced."""
+
+    max_chunks: int = 4
+    max_iterations: int = 6  # LLM calls per chunk, one always reserved for the summary
+    max_tokens_per_chunk: int | None = None
+    max_usd_per_chunk: float | None = None
+    max_tokens_total: int | None = None
+    max_usd_total: float | None = None
+
+    def clamped(self) -> Budget:
+        return self.model_copy(
+            update={
+                "max_chunks": clamp(self.max_chunks, MAX_CHUNKS_RANGE),
+                "max_iterations": clamp(self.max_iterations, MAX_ITERATIONS_RANGE),
+            }
+        )
+
+
+class LLMSettings(_Strict):
+    """How to reach the model. The API key is deliberately absent: it is read from
+    OPENAI_API_KEY in the process that makes the call."""
+
+    mode: Mode = "deterministic"
+    model: str = DEFAULT_MODEL
+    base_url: str | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 2
+    input_usd_per_mtok: float | None = None  # price override, USD per million input tokens
+    output_usd_per_mtok: float | None = None
+    record_prompts: bool = False  # opt-in: store prompt and reply text in trajectory events
+
+
+class ChunkSpec(_Strict):
+    id: str  # chunk_00, chunk_01, ...
+    start: int  # position in the date-sorted corpus, inclusive
+    end: int  # exclusive
+    sub_question: str
+    label: str = ""  # human description, e.g. "2001-01-03 .. 2001-03-30"
+    fingerprint: str = ""  # sha256 of the chunk's emails: the chunk step's cache key
+
+    @property
+    def size(self) -> int:
+        return self.end - self.start
+
+
+class DecompositionPlan(_Strict):
+    chunks: list[ChunkSpec]
+    source: Literal["model", "deterministic", "repaired"]
+    notes: list[str] = Field(default_factory=list)  # why a model plan was repaired or replaced
+
+
+class ChunkResult(_Strict):
+    chunk_id: str
+    start: int
+    end: int
+    sub_question: str
+    status: Literal["ok", "failed"]
+    mode: Mode
+    model: str
+    finding: Finding | None = None
+    error: str | None = None
+    llm_calls: int = 0
+    iterations: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True
+    matches: int = 0  # distinct emails matched by any tool call
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    duration_s: float = 0.0
+
+
+class ReportFinding(_Strict):
+    text: str
+    confidence: Confidence
+    evidence_ids: list[str]
+
+
+class FailedChunk(_Strict):
+    chunk_id: str
+    error: str
+
+
+class RunTotals(_Strict):
+    chunks: int = 0
+    chunks_ok: int = 0
+    chunks_failed: int = 0
+    llm_calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True
+    p50_cost_usd: float = 0.0
+    p95_cost_usd: float = 0.0
+    p50_llm_calls: float = 0.0
+    p95_llm_calls: float = 0.0
+    duration_s: float = 0.0
+
+
+class Report(_Strict):
+    query: str
+    summary: str
+    findings: list[ReportFinding]
+    cited_ids: list[str]
+    evidence_gaps: list[str] = Field(default_factory=list)
+    failed_chunks: list[FailedChunk] = Field(default_factory=list)
+    mode: Mode
+    model: str
+    plan_source: str = ""
+    totals: RunTotals = Field(default_factory=RunTotals)

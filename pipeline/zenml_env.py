@@ -1,0 +1,28 @@
+"""Project-local ZenML configuration, applied before `zenml` is imported anywhere.
+
+Every entry point (CLI, launcher, tests) calls `configure()` first, so ZenML state lives in
+`.rlm/zenml` inside the repo (or wherever ZENML_CONFIG_PATH already points), analytics stay off,
+and step sources resolve against the repo root, not Streamlit's `__main__`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = REPO_ROOT / ".rlm" / "zenml"
+
+
+def configure(config_path: str | os.PathLike[str] | None = None) -> Path:
+    """Set the ZenML environment variables for this process (and its children); return the
+    config folder. An explicit `config_path` wins over an inherited ZENML_CONFIG_PATH."""
+    path = Path(config_path or os.environ.get("ZENML_CONFIG_PATH") or DEFAULT_CONFIG_PATH)
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["ZENML_CONFIG_PATH"] = str(path)
+    os.environ["ZENML_ANALYTICS_OPT_IN"] = "false"
+    os.environ["ZENML_CUSTOM_SOURCE_ROOT"] = str(REPO_ROOT)
+    os.environ.setdefault("ZENML_LOGGING_VERBOSITY", "WARN")
+    os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")
+    os.environ.setdefault("ZENML_DYNAMIC_PIPELINE_WORKER_COUNT", "10")
+    return path

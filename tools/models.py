@@ -1,0 +1,221 @@
+"""The corpus model: a typed `Email` record and a date-sorted `Corpus` with positional slicing.
+
+A corpus is stored once as Parquet (row groups of `ROW_GROUP_SIZE` emails, in date order) so that a
+worker can read just the rows of its own slice with `Corpus.read_parquet(source, start, end)`.
+Pure Python: no streamlit, zenml or openai imports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, field_validator
+
+ROW_GROUP_SIZE = 5_000
+
+_LIST_FIELDS = ("to", "cc", "bcc")
+
+
+class Email(BaseModel):
+    """One email, normalised from any supported input format."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    date: datetime | None = None
+    sender: str = ""
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    bcc: tuple[str, ...] = ()
+    subject: str = ""
+    body: str = ""
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    thread_id: str | None = None
+    folder: str | None = None
+    source: str | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("email id must not be blank")
+        return value
+
+    @field_validator("date")
+    @classmethod
+    def _date_is_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("email date must be timezone-aware")
+        return value
+
+    @property
+    def recipients(self) -> tuple[str, ...]:
+        return self.to + self.cc + self.bcc
+
+    def search_text(self) -> str:
+        """The text that grep/count/ranking look at: subject and body."""
+        return f"{self.subject}\n{self.body}"
+
+
+def _sort_key(email: Email) -> tuple[bool, float, str]:
+    return (email.date is None, email.date.timestamp() if email.date else 0.0, email.id)
+
+
+class Corpus(Sequence[Email]):
+    """Emails sorted by date (undated last, ties by id), sliceable by position.
+
+    `offset` is the position of this corpus's first email in the corpus it was sliced from, so a
+    chunk can report its range in whole-corpus positions.
+    """
+
+    def __init__(self, emails: Iterable[Email], *, offset: int = 0, presorted: bool = False):
+        items = list(emails)
+        if not presorted:
+            items.sort(key=_sort_key)
+        self._emails: tuple[Email, ...] = tuple(items)
+        self._by_id: dict[str, Email] | None = None
+        self.offset = offset
+
+    # Sequence protocol ----------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._emails)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("Corpus slices must be contiguous")
+            return self.slice(start, stop)
+        return self._emails[index]
+
+    def __iter__(self) -> Iterator[Email]:
+        return iter(self._emails)
+
+    def __repr__(self) -> str:
+        return f"Corpus({len(self)} emails, offset={self.offset})"
+
+    # Lookups ----------------------------------------------------------------------------------
+    @property
+    def emails(self) -> tuple[Email, ...]:
+        return self._emails
+
+    @property
+    def ids(self) -> list[str]:
+        return [e.id for e in self._emails]
+
+    def get(self, email_id: str) -> Email | None:
+        if self._by_id is None:
+            self._by_id = {e.id: e for e in self._emails}
+        return self._by_id.get(email_id)
+
+    def __contains__(self, item: object) -> bool:
+        if isinstance(item, str):
+            return self.get(item) is not None
+        return item in self._emails
+
+    def slice(self, start: int, end: int) -> Corpus:
+        """Emails at positions [start, end) of this corpus (clamped to its bounds)."""
+        start = max(0, min(start, len(self)))
+        end = max(start, min(end, len(self)))
+        return Corpus(self._emails[start:end], offset=self.offset + start, presorted=True)
+
+    def date_range(self) -> tuple[datetime, datetime] | None:
+        dated = [e.date for e in self._emails if e.date is not None]
+        if not dated:
+            return None
+        return min(dated), max(dated)
+
+    def top_senders(self, n: int = 5) -> list[tuple[str, int]]:
+        counts = Counter(e.sender for e in self._emails if e.sender)
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def fingerprint(self) -> str:
+        """A sha256 over every field of every email, in order: equal content, equal fingerprint."""
+        digest = hashlib.sha256()
+        for email in self._emails:
+            digest.update(_canonical_json(email))
+            digest.update(b"\x1e")
+        return digest.hexdigest()
+
+    # Parquet ----------------------------------------------------------------------------------
+    def to_arrow(self) -> pa.Table:
+        columns: dict[str, list[Any]] = {name: [] for name in Email.model_fields}
+        for email in self._emails:
+            for name in columns:
+                value = getattr(email, name)
+                columns[name].append(list(value) if name in _LIST_FIELDS else value)
+        return pa.Table.from_pydict(columns, schema=_ARROW_SCHEMA)
+
+    def write_parquet(self, sink: str | IO[bytes], row_group_size: int = ROW_GROUP_SIZE) -> None:
+        pq.write_table(self.to_arrow(), sink, row_group_size=row_group_size, compression="zstd")
+
+    @classmethod
+    def read_parquet(
+        cls, source: str | IO[bytes] | bytes, start: int = 0, end: int | None = None
+    ) -> Corpus:
+        """Read positions [start, end) of a stored corpus, touching only the row groups needed."""
+        if isinstance(source, bytes):
+            source = io.BytesIO(source)
+        pfile = pq.ParquetFile(source)
+        total = pfile.metadata.num_rows
+        end = total if end is None else max(0, min(end, total))
+        start = max(0, min(start, end))
+        groups, first_row, row = [], None, 0
+        for index in range(pfile.metadata.num_row_groups):
+            n = pfile.metadata.row_group(index).num_rows
+            if row < end and row + n > start:
+                groups.append(index)
+                first_row = row if first_row is None else first_row
+            row += n
+        if not groups:
+            return cls([], offset=start, presorted=True)
+        table = pfile.read_row_groups(groups)
+        table = table.slice(start - first_row, end - start)
+        return cls(_emails_from_arrow(table), offset=start, presorted=True)
+
+    @staticmethod
+    def parquet_length(source: str | IO[bytes]) -> int:
+        return pq.ParquetFile(source).metadata.num_rows
+
+
+_ARROW_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("date", pa.timestamp("us", tz="UTC")),
+        ("sender", pa.string()),
+        ("to", pa.list_(pa.string())),
+        ("cc", pa.list_(pa.string())),
+        ("bcc", pa.list_(pa.string())),
+        ("subject", pa.string()),
+        ("body", pa.string()),
+        ("message_id", pa.string()),
+        ("in_reply_to", pa.string()),
+        ("thread_id", pa.string()),
+        ("folder", pa.string()),
+        ("source", pa.string()),
+    ]
+)
+
+
+def _canonical_json(email: Email) -> bytes:
+    """Serialisation that survives a Parquet round trip (dates compared in UTC)."""
+    date = email.date.astimezone(UTC) if email.date else None
+    return email.model_copy(update={"date": date}).model_dump_json().encode("utf-8")
+
+
+def _emails_from_arrow(table: pa.Table) -> list[Email]:
+    rows = table.to_pylist()
+    emails = []
+    for row in rows:
+        for name in _LIST_FIELDS:
+            row[name] = tuple(row[name] or ())
+        emails.append(Email.model_construct(**row))
+    return emails
