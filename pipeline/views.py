@@ -1,0 +1,66 @@
+"""Read models of runs as the UI and the CLI show them, built from the ZenML store by
+`pipeline.runs`. Kept separate so the UI can import the shapes without touching ZenML.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.schemas import RunTotals
+
+ChunkStatus = Literal["queued", "running", "done", "cached", "failed"]
+RunStatus = Literal["initializing", "running", "completed", "failed", "stale"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChunkView(_Strict):
+    id: str  # chunk_00 ...
+    start: int | None = None
+    end: int | None = None
+    size: int = 0
+    sub_question: str = ""
+    label: str = ""
+    status: ChunkStatus = "queued"
+    cached: bool = False
+    llm_calls: int = 0
+    iterations: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float | None = 0.0
+    matches: int = 0
+    duration_s: float = 0.0
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    error: str | None = None
+
+
+class RunView(_Strict):
+    run_id: str
+    name: str
+    status: RunStatus
+    query: str = ""
+    source: str = ""
+    mode: str = ""
+    model: str = ""
+    max_chunks: int | None = None
+    max_iterations: int | None = None
+    created_at: datetime | None = None
+    ended_at: datetime | None = None
+    plan_source: str = ""
+    chunks: list[ChunkView] = Field(default_factory=list)
+    totals: RunTotals | None = None
+    error: str | None = None  # why the run failed or was marked stale
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "failed", "stale")
+
+    @property
+    def total_cost_usd(self) -> float:
+        return sum(c.cost_usd or 0.0 for c in self.chunks)
