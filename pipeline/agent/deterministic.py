@@ -1,0 +1,276 @@
+"""The no-model planner: Plan, Reflection and Finding decisions from BM25 relevance and rules.
+
+Used for deterministic mode (no API key) and as the fallback whenever a model call fails, so it
+returns exactly the schemas the model would. Its rules are general, not tuned per question:
+
+- plan: grep for the question's strongest terms (highest idf in this chunk, as escaped word
+  stems OR-combined into one pattern), plus sender/recipient calls when the question names a
+  person who appears in the chunk and a date call when it names a date or month;
+- reflect: enough when every term has been searched, a round found nothing new, or the
+  best-ranked candidates stand well clear of the rest;
+- summarize: cite the few candidates whose relevance is close to the best one, with confidence
+  from how clearly they are separated, and sentences built from their subjects, senders and dates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pipeline.agent.dates import question_date_range
+from pipeline.agent.evidence import EvidencePool
+from pipeline.agent.prompts import MAX_CALLS_PER_PLAN, clip, neutralise
+from pipeline.agent.schemas import (
+    Confidence,
+    EvidenceItem,
+    Finding,
+    Plan,
+    Reflection,
+    ToolCall,
+)
+from tools.models import Corpus, Email
+
+TERMS_PER_GREP = 3
+CITE_RELATIVE_SCORE = 0.5  # cite candidates scoring at least this fraction of the best
+MAX_CITED = 6
+SEPARATED_RATIO = 1.6  # best cited score / best uncited score that counts as "well separated"
+MAX_ANSWER_CHARS = 2_000
+MAX_CLAIM_CHARS = 600
+MAX_RELEVANT_IDS = 25
+MAX_EVIDENCE_ITEMS = 12
+
+_SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied",
+             "ers", "er", "ed", "es", "ly", "s")  # fmt: skip
+_NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]+")
+
+
+def stem(word: str) -> str:
+    """A light suffix-stripping stem for grep prefixes: 'inspections' -> 'inspect'."""
+    word = word.lower()
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def grep_pattern(terms: Sequence[str]) -> str:
+    """An OR of escaped word-start stems: ['valves', 'inspection'] -> r'\\b(?:valv|inspect)'."""
+    stems = sorted({re.escape(stem(term)) for term in terms})
+    return r"\b(?:" + "|".join(stems) + ")"
+
+
+class DeterministicPlanner:
+    """Makes the loop's decisions for one chunk without a model."""
+
+    def __init__(self, chunk: Corpus, pool: EvidencePool, question: str):
+        self.chunk = chunk
+        self.pool = pool
+        self.question = question
+        self.terms_by_strength = _terms_by_idf(pool)
+        self.searched_terms: set[str] = set()
+        self.people = _people_named(question, chunk)
+        self.date_range = question_date_range(question)
+        self._extra_calls_done = False
+
+    # --- plan ----------------------------------------------------------------------------------
+    def plan(self, iteration: int, focus: str | None = None) -> Plan:
+        calls: list[ToolCall] = []
+        terms = self._next_terms(focus)
+        if terms:
+            self.searched_terms.update(terms)
+            calls.append(
+                _call(
+                    "grep",
+                    f"strongest unsearched question terms: {', '.join(terms)}",
+                    pattern=grep_pattern(terms),
+                )
+            )
+        if not self._extra_calls_done:
+            self._extra_calls_done = True
+            calls.extend(self._person_and_date_calls())
+        if not calls:
+            # Nothing left to try: a broad sweep over every term keeps the shape identical.
+            everything = list(self.terms_by_strength) or ["."]
+            calls.append(_call("grep", "all question terms", pattern=grep_pattern(everything)))
+        calls = calls[:MAX_CALLS_PER_PLAN]
+        reason = (
+            f"round {iteration}: search the rarest question terms in this chunk first"
+            + (f", and the people/dates the question names" if len(calls) > 1 else "")
+        )
+        return Plan(calls=calls, reason=reason)
+
+    def _next_terms(self, focus: str | None) -> list[str]:
+        remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
+        if focus:
+            focus_words = {stem(w) for w in _NAME_TOKEN.findall(focus)}
+            remaining.sort(key=lambda t: stem(t) not in focus_words)  # stable: focus terms first
+        return remaining[:TERMS_PER_GREP]
+
+    def _person_and_date_calls(self) -> list[ToolCall]:
+        calls = []
+        for name in self.people[:1]:
+            calls.append(_call("sender", f"the question names {name}", name=name))
+            calls.append(_call("recipient", f"the question names {name}", name=name))
+        if self.date_range is not None:
+            start, end = self.date_range
+            calls.append(_call("date", "the question names a period", start=start, end=end))
+        return calls
+
+    # --- reflect -------------------------------------------------------------------------------
+    def reflect(self, iteration: int, new_matches: int) -> Reflection:
+        remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
+        if not remaining:
+            return Reflection(sufficient=True, reason="every question term searched", next_focus=None)
+        if new_matches == 0:
+            return Reflection(
+                sufficient=True, reason="the last round found no new emails", next_focus=None
+            )
+        separation = _separation(self.pool.ranked())
+        if separation >= SEPARATED_RATIO * 1.5 and len(self.pool) >= MAX_CITED:
+            return Reflection(
+                sufficient=True,
+                reason=f"top candidates stand {separation:.1f}x above the rest",
+                next_focus=None,
+            )
+        return Reflection(
+            sufficient=False,
+            reason=f"{len(remaining)} question terms not searched yet",
+            next_focus=", ".join(remaining[:TERMS_PER_GREP]),
+        )
+
+    # --- summarize -----------------------------------------------------------------------------
+    def summarize(self) -> Finding:
+        ranked = self.pool.ranked()
+        cited = cite(ranked)
+        if not cited:
+            searched = ", ".join(sorted(self.searched_terms)) or "the question's terms"
+            return Finding(
+                answer=(
+                    f"No email in this chunk matched the question ({searched} searched); "
+                    "nothing here bears on it."
+                ),
+                confidence="low",
+                evidence=[],
+                relevant_ids=[],
+            )
+        emails = [e for e in (self.chunk.get(i) for i in cited) if e is not None]
+        return Finding(
+            answer=_answer_text(emails, len(self.pool)),
+            confidence=_confidence(ranked, len(cited)),
+            evidence=[EvidenceItem(claim=_claim(e), email_ids=[e.id]) for e in emails],
+            relevant_ids=[e.id for e in emails],
+        )
+
+
+def cite(ranked: Sequence[tuple[str, float]]) -> list[str]:
+    """Ids scoring at least CITE_RELATIVE_SCORE x the best score, at most MAX_CITED."""
+    if not ranked or ranked[0][1] <= 0:
+        return []
+    floor = ranked[0][1] * CITE_RELATIVE_SCORE
+    return [email_id for email_id, score in ranked[:MAX_CITED] if score >= floor]
+
+
+def validate_finding(finding: Finding, chunk: Corpus) -> tuple[Finding, list[str]]:
+    """Drop cited ids that are not in the chunk (returned), empty evidence items, and excess text."""
+    dropped: dict[str, None] = {}
+
+    def keep(ids: Sequence[str]) -> list[str]:
+        kept: dict[str, None] = {}
+        for email_id in ids:
+            if email_id in chunk:
+                kept[email_id] = None
+            else:
+                dropped[email_id] = None
+        return list(kept)
+
+    evidence = []
+    for item in finding.evidence:
+        ids = keep(item.email_ids)
+        if ids:
+            evidence.append(EvidenceItem(claim=clip(item.claim, MAX_CLAIM_CHARS), email_ids=ids))
+    relevant = keep(finding.relevant_ids)[:MAX_RELEVANT_IDS]
+    cleaned = Finding(
+        answer=clip(finding.answer.strip(), MAX_ANSWER_CHARS),
+        confidence=finding.confidence,
+        evidence=evidence[:MAX_EVIDENCE_ITEMS],
+        relevant_ids=relevant,
+    )
+    return cleaned, list(dropped)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _call(tool: str, reason: str, **args: str) -> ToolCall:
+    fields = {"pattern": None, "name": None, "start": None, "end": None, **args}
+    return ToolCall(tool=tool, reason=reason, **fields)
+
+
+def _terms_by_idf(pool: EvidencePool) -> list[str]:
+    """The question's terms that occur in the chunk, rarest (most telling) first."""
+    frequency = {term: pool.index.document_frequency(term) for term in dict.fromkeys(pool.terms)}
+    present = [term for term, df in frequency.items() if df > 0]
+    return sorted(present, key=lambda term: (frequency[term], term))
+
+
+def _people_named(question: str, chunk: Corpus) -> list[str]:
+    """Display names of chunk correspondents whose first or last name the question mentions."""
+    words = {w.lower() for w in _NAME_TOKEN.findall(question) if w[:1].isupper()}
+    if not words:
+        return []
+    found: dict[str, int] = {}
+    for email in chunk:
+        for who in (email.sender, *email.recipients):
+            name = who.split("<", 1)[0].strip().strip('"') if "<" in who else ""
+            parts = [p.lower() for p in _NAME_TOKEN.findall(name)]
+            if len(parts) >= 2 and words & set(parts):
+                found[name] = found.get(name, 0) + len(words & set(parts))
+    return sorted(found, key=lambda n: (-found[n], n))
+
+
+def _separation(ranked: Sequence[tuple[str, float]]) -> float:
+    """Best score over the best score not cited (inf when everything scored is cited)."""
+    cited = cite(ranked)
+    if not cited:
+        return 0.0
+    rest = [score for _, score in ranked[len(cited) :] if score > 0]
+    return float("inf") if not rest else ranked[0][1] / rest[0]
+
+
+def _confidence(ranked: Sequence[tuple[str, float]], cited: int) -> Confidence:
+    separation = _separation(ranked)
+    if separation >= SEPARATED_RATIO * 1.5 and cited >= 2:
+        return "high"
+    if separation >= SEPARATED_RATIO:
+        return "medium"
+    return "low"
+
+
+def _describe(email: Email) -> str:
+    subject = clip(neutralise(email.subject), 120) or "(no subject)"
+    sender = _short_sender(email.sender)
+    date = email.date.date().isoformat() if email.date else "an unknown date"
+    return f"'{subject}' from {sender} on {date}"
+
+
+def _short_sender(sender: str) -> str:
+    name = sender.split("<", 1)[0].strip().strip('"')
+    return neutralise(name or sender) or "an unknown sender"
+
+
+def _answer_text(emails: Sequence[Email], candidates: int) -> str:
+    first, others = emails[0], emails[1:]
+    sentences = [f"The strongest evidence is {_describe(first)}."]
+    if others:
+        listed = "; ".join(_describe(e) for e in others[:3])
+        sentences.append(f"Related emails: {listed}.")
+    sentences.append(
+        f"These {len(emails)} of {candidates} matched emails rank highest for the question "
+        "(deterministic BM25 ranking, no model)."
+    )
+    return " ".join(sentences)
+
+
+def _claim(email: Email) -> str:
+    excerpt = clip(neutralise(email.body), 220)
+    return f"{_describe(email)}: {excerpt}" if excerpt else _describe(email)

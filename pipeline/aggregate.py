@@ -1,0 +1,265 @@
+"""Merging chunk results into the run's `Report`: model synthesis when a model is configured,
+a deterministic merge otherwise (or when the synthesis call fails), plus run totals.
+
+Every email id in the report is checked against the ids the chunks themselves cited; anything
+else the model invents is dropped and noted in `evidence_gaps`. Plain functions, no ZenML.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Iterable, Sequence
+
+from pipeline.agent import prompts
+from pipeline.agent.schemas import LLMCallRecord, Synthesis
+from pipeline.schemas import (
+    ChunkResult,
+    DecompositionPlan,
+    FailedChunk,
+    LLMSettings,
+    Report,
+    ReportFinding,
+    RunTotals,
+)
+
+logger = logging.getLogger(__name__)
+
+CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
+MAX_FINDINGS = 12
+EVIDENCE_LINES_PER_CHUNK = 12
+ANSWER_CHARS = 800
+CLAIM_CHARS = 300
+
+
+def build_report(
+    results: Sequence[ChunkResult],
+    failed: Sequence[FailedChunk],
+    query: str,
+    llm: LLMSettings,
+    plan: DecompositionPlan | None = None,
+    extra_calls: Sequence[LLMCallRecord] = (),
+    client=None,
+) -> Report:
+    """The run's report; `extra_calls` are run-level model calls (decomposition) for the totals."""
+    results = sorted(results, key=lambda r: r.chunk_id)
+    if client is None and llm.mode == "llm":
+        from pipeline.agent.llm import make_client
+
+        client = make_client(llm)
+    calls = list(extra_calls)
+    gaps = [f"{f.chunk_id} was not searched: {f.error}" for f in failed]
+    report = None
+    if client is not None and results:
+        reply = client.parse(
+            synthesis_messages(results, failed, query), Synthesis, purpose="synthesize"
+        )
+        calls.append(reply.record)
+        if reply.parsed is not None:
+            report = _from_synthesis(reply.parsed, results, query, llm, gaps)
+        else:
+            reason = reply.record.error or "reply did not match the Synthesis schema"
+            logger.warning("synthesis failed, merging deterministically: %s", reason)
+            gaps.append(
+                f"model synthesis unavailable ({reason}); findings merged deterministically"
+            )
+    if report is None:
+        report = deterministic_merge(results, failed, query, llm, gaps)
+    return report.model_copy(
+        update={
+            "failed_chunks": list(failed),
+            "plan_source": plan.source if plan else "",
+            "totals": compute_totals(results, failed, calls),
+        }
+    )
+
+
+# --- Deterministic merge -----------------------------------------------------------------------
+
+
+def deterministic_merge(
+    results: Sequence[ChunkResult],
+    failed: Sequence[FailedChunk],
+    query: str,
+    llm: LLMSettings,
+    gaps: Sequence[str] = (),
+) -> Report:
+    """Findings from the chunks' evidence items, strongest first (chunk confidence, then support)."""
+    candidates: list[tuple[int, int, int, ReportFinding]] = []
+    seen: set[str] = set()
+    for order, result in enumerate(results):
+        finding = result.finding
+        if finding is None:
+            continue
+        for item in finding.evidence:
+            text = " ".join(item.claim.split())
+            ids = _unique(item.email_ids)
+            if not text or not ids or text.lower() in seen:
+                continue
+            seen.add(text.lower())
+            rank = CONFIDENCE_RANK[finding.confidence]
+            candidates.append(
+                (
+                    -rank,
+                    -len(ids),
+                    order,
+                    ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids),
+                )
+            )
+    candidates.sort(key=lambda c: c[:3])
+    findings = [c[3] for c in candidates[:MAX_FINDINGS]]
+    answered = [r for r in results if r.finding and r.finding.evidence]
+    total = len(results) + len(failed)
+    if not answered:
+        summary = f"None of the {total} chunks found emails that answer the question."
+    else:
+        # strongest confidence wins; ties go to the earliest chunk (max keeps the first maximum)
+        best = max(answered, key=lambda r: CONFIDENCE_RANK[r.finding.confidence])
+        summary = (
+            f"{len(answered)} of {total} chunks found relevant emails. Strongest answer "
+            f"({best.chunk_id}, {best.finding.confidence} confidence): {best.finding.answer.strip()}"
+        )
+    return Report(
+        query=query,
+        summary=summary,
+        findings=findings,
+        cited_ids=_unique(i for f in findings for i in f.evidence_ids),
+        evidence_gaps=list(gaps),
+        mode=llm.mode,
+        model=llm.model if llm.mode == "llm" else "deterministic",
+    )
+
+
+# --- Model synthesis ---------------------------------------------------------------------------
+
+
+def synthesis_messages(
+    results: Sequence[ChunkResult], failed: Sequence[FailedChunk], query: str
+) -> list[dict[str, str]]:
+    blocks = []
+    for result in results:
+        finding = result.finding
+        head = f"chunk {result.chunk_id} (emails {result.start}..{result.end})"
+        if finding is None:
+            blocks.append(f"{head}: no finding")
+            continue
+        lines = [
+            f"{head}, confidence {finding.confidence}: {_untrusted(finding.answer, ANSWER_CHARS)}"
+        ]
+        for item in finding.evidence:
+            for email_id in item.email_ids:
+                if len(lines) > EVIDENCE_LINES_PER_CHUNK:
+                    break
+                lines.append(
+                    f"[id: {prompts.neutralise(email_id)}] {_untrusted(item.claim, CLAIM_CHARS)}"
+                )
+        blocks.append("\n".join(lines))
+    failed_text = (
+        "\n".join(f"- {f.chunk_id}: {_untrusted(f.error, 200)}" for f in failed) or "(none)"
+    )
+    user = prompts.SYNTHESIZE_PROMPT.format(
+        question=_untrusted(query, prompts.QUESTION_CHARS),
+        findings="\n\n".join(blocks) or "(no chunk produced a finding)",
+        failed=failed_text,
+    )
+    return [
+        {"role": "system", "content": prompts.SYNTHESIZE_SYSTEM_PROMPT},
+        {"role": "user", "content": user},
+    ]
+
+
+def chunk_cited_ids(results: Iterable[ChunkResult]) -> set[str]:
+    """Every id a chunk cited (evidence and relevant ids): the only ids a report may cite."""
+    ids: set[str] = set()
+    for result in results:
+        if result.finding:
+            ids.update(result.finding.relevant_ids)
+            for item in result.finding.evidence:
+                ids.update(item.email_ids)
+    return ids
+
+
+def _from_synthesis(
+    synthesis: Synthesis,
+    results: Sequence[ChunkResult],
+    query: str,
+    llm: LLMSettings,
+    gaps: list[str],
+) -> Report:
+    allowed = chunk_cited_ids(results)
+    dropped: list[str] = []
+    findings = []
+    for item in synthesis.findings[:MAX_FINDINGS]:
+        ids = _unique(item.evidence_ids)
+        kept = [i for i in ids if i in allowed]
+        dropped.extend(i for i in ids if i not in allowed)
+        if kept and item.text.strip():
+            findings.append(
+                ReportFinding(text=item.text.strip(), confidence=item.confidence, evidence_ids=kept)
+            )
+    gaps = [*gaps, *(g.strip() for g in synthesis.evidence_gaps if g.strip())]
+    if dropped:
+        shown = ", ".join(_unique(dropped)[:5])
+        gaps.append(
+            f"{len(_unique(dropped))} email ids cited by the synthesis but by no chunk were dropped: {shown}"
+        )
+    summary = f"{synthesis.summary.strip()} (overall confidence: {synthesis.confidence})"
+    return Report(
+        query=query,
+        summary=summary,
+        findings=findings,
+        cited_ids=_unique(i for f in findings for i in f.evidence_ids),
+        evidence_gaps=gaps,
+        mode=llm.mode,
+        model=llm.model,
+    )
+
+
+# --- Totals ------------------------------------------------------------------------------------
+
+
+def compute_totals(
+    results: Sequence[ChunkResult],
+    failed: Sequence[FailedChunk],
+    run_calls: Sequence[LLMCallRecord] = (),
+) -> RunTotals:
+    """Sums over chunks plus run-level calls; p50/p95 are per chunk (successful chunks)."""
+    costs = [r.cost_usd for r in results]
+    calls = [float(r.llm_calls) for r in results]
+    starts = [r.started_at for r in results if r.started_at]
+    ends = [r.ended_at for r in results if r.ended_at]
+    return RunTotals(
+        chunks=len(results) + len(failed),
+        chunks_ok=sum(r.status == "ok" for r in results),
+        chunks_failed=len(failed) + sum(r.status == "failed" for r in results),
+        llm_calls=sum(r.llm_calls for r in results) + len(run_calls),
+        input_tokens=sum(r.input_tokens for r in results) + sum(c.input_tokens for c in run_calls),
+        output_tokens=sum(r.output_tokens for r in results)
+        + sum(c.output_tokens for c in run_calls),
+        cost_usd=sum(costs) + sum(c.cost_usd or 0.0 for c in run_calls),
+        cost_known=all(r.cost_known for r in results)
+        and all(c.cost_known and c.cost_usd is not None for c in run_calls),
+        p50_cost_usd=percentile(costs, 50),
+        p95_cost_usd=percentile(costs, 95),
+        p50_llm_calls=percentile(calls, 50),
+        p95_llm_calls=percentile(calls, 95),
+        duration_s=(max(ends) - min(starts)).total_seconds() if starts and ends else 0.0,
+    )
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low, high = math.floor(position), math.ceil(position)
+    return float(ordered[low] + (ordered[high] - ordered[low]) * (position - low))
+
+
+def _unique(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(i for i in items if i))
+
+
+def _untrusted(text: str, limit: int) -> str:
+    return prompts.clip(prompts.neutralise(text or ""), limit)

@@ -1,0 +1,322 @@
+"""Splitting a date-sorted corpus into chunks: the deterministic plan, and the check-and-repair of
+a plan proposed by the model.
+
+A plan is a list of contiguous ranges [start, end) over corpus positions that together cover
+every email exactly once, at most `max_chunks` of them, none empty. The model may propose any
+ranges it likes; `plan_from_proposal` sorts, clips, fills gaps and merges extras, and falls back
+to the deterministic plan when nothing usable is left, always saying why in `notes`.
+Plain functions: no ZenML imports, testable on an in-memory `Corpus`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from pipeline.agent import prompts
+from pipeline.agent.schemas import DecompositionProposal, LLMCallRecord
+from pipeline.schemas import ChunkSpec, DecompositionPlan, LLMSettings
+from tools.models import Corpus
+
+logger = logging.getLogger(__name__)
+
+Range = tuple[int, int]
+MAX_NOTES = 12
+SUB_QUESTION_CHARS = 600
+
+
+# --- Entry point -------------------------------------------------------------------------------
+
+
+def make_plan(
+    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings, client=None
+) -> tuple[DecompositionPlan, list[LLMCallRecord]]:
+    """The plan for this run and the model calls it cost. With a model: its proposal, checked
+    and repaired (or replaced by the deterministic plan on failure); without: deterministic."""
+    if len(corpus) == 0:
+        raise ValueError("cannot plan chunks for an empty corpus")
+    if client is None and llm.mode == "llm":
+        from pipeline.agent.llm import make_client
+
+        client = make_client(llm)
+    if client is None:
+        return deterministic_plan(corpus, query, max_chunks), []
+    reply = client.parse(
+        decompose_messages(corpus, query, max_chunks), DecompositionProposal, purpose="decompose"
+    )
+    if reply.parsed is None:
+        reason = (
+            reply.record.error or "the model reply did not match the DecompositionProposal schema"
+        )
+        logger.warning("decomposition call failed, using the deterministic plan: %s", reason)
+        plan = deterministic_plan(
+            corpus,
+            query,
+            max_chunks,
+            [f"model plan unavailable ({reason}); deterministic plan used"],
+        )
+        return plan, [reply.record]
+    return plan_from_proposal(reply.parsed, corpus, query, max_chunks), [reply.record]
+
+
+def decompose_messages(corpus: Corpus, query: str, max_chunks: int) -> list[dict[str, str]]:
+    size = len(corpus)
+    dates = [d for d in _column(corpus, "date") if d is not None]
+    date_range = f"{min(dates).date()} .. {max(dates).date()}" if dates else "no dated emails"
+    histogram = "\n".join(
+        f"{month}: {position}, {count}" for month, position, count in monthly_histogram(corpus)
+    )
+    senders = "\n".join(
+        f"{prompts.clip(prompts.neutralise(sender), 80)}: {count}"
+        for sender, count in top_senders(corpus)
+    )
+    user = prompts.DECOMPOSE_PROMPT.format(
+        question=prompts.clip(prompts.neutralise(query), prompts.QUESTION_CHARS),
+        corpus_size=size,
+        max_chunks=max_chunks,
+        last_position=size - 1,
+        date_range=date_range,
+        histogram=histogram or "(none)",
+        senders=senders or "(none)",
+    )
+    return [
+        {"role": "system", "content": prompts.DECOMPOSE_SYSTEM_PROMPT},
+        {"role": "user", "content": user},
+    ]
+
+
+# --- Deterministic plan ------------------------------------------------------------------------
+
+
+def balanced_ranges(days: Sequence[str | None], max_chunks: int) -> list[Range]:
+    """`min(max_chunks, len(days))` contiguous ranges of near-equal size whose boundaries move
+    to the nearest change of day when one is close (within a quarter of the ideal size)."""
+    total = len(days)
+    count = max(0, min(max_chunks, total))
+    if count == 0:
+        return []
+    ideal = total / count
+    slack = int(ideal // 4)
+    cuts = [0]
+    for index in range(1, count):
+        target = round(index * ideal)
+        cut = _nearest_day_change(
+            days, target, slack, low=cuts[-1] + 1, high=total - (count - index)
+        )
+        cuts.append(cut)
+    cuts.append(total)
+    return [(cuts[i], cuts[i + 1]) for i in range(count)]
+
+
+def _nearest_day_change(
+    days: Sequence[str | None], target: int, slack: int, low: int, high: int
+) -> int:
+    target = max(low, min(high, target))
+    for distance in range(slack + 1):
+        for candidate in (target - distance, target + distance):
+            if low <= candidate <= high and days[candidate - 1] != days[candidate]:
+                return candidate
+    return target
+
+
+def day_keys(corpus: Corpus) -> list[str | None]:
+    return [d.date().isoformat() if d else None for d in _column(corpus, "date")]
+
+
+def deterministic_plan(
+    corpus: Corpus, query: str, max_chunks: int, notes: Sequence[str] = ()
+) -> DecompositionPlan:
+    """Split by date, balanced by size; every chunk asks the analyst's question."""
+    ranges = balanced_ranges(day_keys(corpus), max_chunks)
+    specs = build_specs(corpus, ranges, [query] * len(ranges))
+    return DecompositionPlan(chunks=specs, source="deterministic", notes=list(notes)[:MAX_NOTES])
+
+
+# --- Model proposal: validate and repair -------------------------------------------------------
+
+
+def plan_problems(ranges: Sequence[Range], size: int, max_chunks: int) -> list[str]:
+    """Why `ranges` is not a valid plan for a corpus of `size` emails (empty list: valid)."""
+    problems = []
+    if not ranges:
+        return ["no chunks proposed"]
+    if len(ranges) > max_chunks:
+        problems.append(f"{len(ranges)} chunks proposed, at most {max_chunks} allowed")
+    expected = 0
+    for start, end in ranges:
+        if start < 0 or end > size:
+            problems.append(f"range {start}..{end} lies outside the corpus (0..{size})")
+        if end <= start:
+            problems.append(f"range {start}..{end} is empty")
+        if start > expected:
+            problems.append(f"emails {expected}..{start} are not covered")
+        elif start < expected:
+            problems.append(f"range {start}..{end} overlaps the previous chunk")
+        expected = max(expected, end)
+    if expected < size:
+        problems.append(f"emails {expected}..{size} are not covered")
+    return problems
+
+
+def repair_ranges(
+    proposed: Sequence[tuple[Range, str]], size: int, max_chunks: int
+) -> list[tuple[Range, str]]:
+    """Turn any proposal into a valid plan: clip to the corpus, sort, drop empties, cut overlaps,
+    give gaps to the chunk before them, and merge the smallest neighbours until <= max_chunks."""
+    clipped = []
+    for (start, end), question in proposed:
+        start, end = max(0, min(start, size)), max(0, min(end, size))
+        if end > start:
+            clipped.append(((start, end), question))
+    clipped.sort(key=lambda item: item[0])
+    repaired: list[tuple[Range, str]] = []
+    for (start, end), question in clipped:
+        covered = repaired[-1][0][1] if repaired else 0
+        start = max(start, covered)
+        if end <= start:
+            continue  # wholly inside the previous chunk
+        if start > covered:
+            if repaired:
+                (prev_start, _), prev_question = repaired[-1]
+                repaired[-1] = ((prev_start, start), prev_question)
+            else:
+                start = 0
+        repaired.append(((start, end), question))
+    if not repaired:
+        return []
+    (last_start, last_end), last_question = repaired[-1]
+    if last_end < size:
+        repaired[-1] = ((last_start, size), last_question)
+    while len(repaired) > max_chunks:
+        repaired = _merge_smallest_pair(repaired)
+    return repaired
+
+
+def _merge_smallest_pair(items: list[tuple[Range, str]]) -> list[tuple[Range, str]]:
+    sizes = [
+        (items[i][0][1] - items[i][0][0]) + (items[i + 1][0][1] - items[i + 1][0][0])
+        for i in range(len(items) - 1)
+    ]
+    i = sizes.index(min(sizes))
+    (start, _), first_question = items[i]
+    (_, end), second_question = items[i + 1]
+    question = (
+        first_question
+        if first_question == second_question
+        else f"{first_question} / {second_question}"
+    )
+    return [*items[:i], ((start, end), question[:SUB_QUESTION_CHARS]), *items[i + 2 :]]
+
+
+def plan_from_proposal(
+    proposal: DecompositionProposal, corpus: Corpus, query: str, max_chunks: int
+) -> DecompositionPlan:
+    """A valid plan from the model's proposal: as proposed, repaired, or replaced."""
+    size = len(corpus)
+    proposed = [((c.start, c.end), _sub_question(c.sub_question, query)) for c in proposal.chunks]
+    ranges = [r for r, _ in proposed]
+    problems = plan_problems(ranges, size, max_chunks)
+    if not problems:
+        specs = build_specs(corpus, ranges, [q for _, q in proposed])
+        return DecompositionPlan(chunks=specs, source="model", notes=[])
+    notes = [f"model plan invalid: {p}" for p in problems[: MAX_NOTES - 1]]
+    if len(proposed) > 10 * max(1, max_chunks):
+        return deterministic_plan(
+            corpus,
+            query,
+            max_chunks,
+            [*notes, "replaced by the deterministic plan: far too many chunks proposed"],
+        )
+    repaired = repair_ranges(proposed, size, max_chunks)
+    if not repaired:
+        return deterministic_plan(
+            corpus,
+            query,
+            max_chunks,
+            [*notes, "replaced by the deterministic plan: no usable range"],
+        )
+    specs = build_specs(corpus, [r for r, _ in repaired], [q for _, q in repaired])
+    notes.append(f"repaired into {len(specs)} contiguous chunks covering all {size} emails")
+    return DecompositionPlan(chunks=specs, source="repaired", notes=notes[:MAX_NOTES])
+
+
+def _sub_question(text: str, query: str) -> str:
+    text = " ".join(text.split())[:SUB_QUESTION_CHARS]
+    return text or query
+
+
+# --- Specs -------------------------------------------------------------------------------------
+
+
+def build_specs(
+    corpus: Corpus, ranges: Sequence[Range], questions: Sequence[str]
+) -> list[ChunkSpec]:
+    """ChunkSpecs with stable ids, a date label and the fingerprint of each slice (its cache key).
+    Reads one slice at a time, so a stored corpus is never held in memory whole."""
+    specs = []
+    for index, ((start, end), question) in enumerate(zip(ranges, questions, strict=True)):
+        chunk = corpus.slice(start, end)
+        specs.append(
+            ChunkSpec(
+                id=chunk_id(index),
+                start=start,
+                end=end,
+                sub_question=question,
+                label=range_label(chunk.date_range()),
+                fingerprint=chunk.fingerprint(),
+            )
+        )
+    return specs
+
+
+def chunk_id(index: int) -> str:
+    return f"chunk_{index:02d}"
+
+
+def range_label(dates: tuple[datetime, datetime] | None) -> str:
+    if dates is None:
+        return "undated"
+    first, last = (d.date().isoformat() for d in dates)
+    return first if first == last else f"{first} .. {last}"
+
+
+# --- What the model is shown -------------------------------------------------------------------
+
+
+def monthly_histogram(corpus: Corpus, max_rows: int = 48) -> list[tuple[str, int, int]]:
+    """(month, first position, count) for each month present, in corpus order; capped rows
+    (months merged into quarters/years when there are too many)."""
+    rows: list[list] = []
+    for position, date in enumerate(_column(corpus, "date")):
+        month = date.strftime("%Y-%m") if date else "undated"
+        if rows and rows[-1][0] == month:
+            rows[-1][2] += 1
+        else:
+            rows.append([month, position, 1])
+    width = 7
+    while len(rows) > max_rows and width > 4:
+        width = 4  # fall back to years
+        merged: list[list] = []
+        for month, position, count in rows:
+            key = month[:width] if month != "undated" else month
+            if merged and merged[-1][0] == key:
+                merged[-1][2] += count
+            else:
+                merged.append([key, position, count])
+        rows = merged
+    return [(str(m), int(p), int(c)) for m, p, c in rows[:max_rows]]
+
+
+def top_senders(corpus: Corpus, n: int = 8) -> list[tuple[str, int]]:
+    counts = Counter(sender for sender in _column(corpus, "sender") if sender)
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def _column(corpus: Corpus, name: str) -> list:
+    """One field of every email; a stored corpus reads just that Parquet column."""
+    read_column = getattr(corpus, "column", None)
+    if read_column is not None:
+        return read_column(name)
+    return [getattr(email, name) for email in corpus]

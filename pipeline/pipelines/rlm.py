@@ -1,0 +1,149 @@
+"""The `rlm_analysis` dynamic pipeline: a corpus in, a cited report out.
+
+Call `pipeline.zenml_env.configure()` before importing this module (the CLI does).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+# Dynamic pipelines turn plain call arguments into step *parameters* (visible in the dashboard,
+# part of the cache key) only below this JSON size; ZenML's default of 0 would upload every
+# ChunkSpec, query and setting as a separate artifact. Read at step-compile time, in whichever
+# process orchestrates the run, which always imports this module.
+os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
+
+from zenml import log_metadata, pipeline  # noqa: E402
+from zenml.enums import ExecutionMode  # noqa: E402
+
+from pipeline.schemas import Budget, ChunkResult, FailedChunk, LLMSettings, Report  # noqa: E402
+from pipeline.steps import (  # noqa: E402
+    aggregate_results,
+    load_corpus,
+    plan_decomposition,
+    process_chunk,
+)
+
+logger = logging.getLogger(__name__)
+
+PIPELINE_NAME = "rlm_analysis"
+DEFAULT_MAX_BYTES = 512 * 1024 * 1024
+ERROR_CHARS = 500
+
+
+@pipeline(name=PIPELINE_NAME, dynamic=True, execution_mode=ExecutionMode.CONTINUE_ON_FAILURE)
+def rlm_analysis(
+    source: str,
+    source_fingerprint: str,
+    query: str,
+    budget: Budget,
+    llm: LLMSettings,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> None:
+    """Investigate `query` over the emails in `source`.
+
+        load_corpus ──> plan_decomposition ──┬─> process_chunk [chunk_00] ─┐
+             │                               ├─> process_chunk [chunk_01] ─┤
+             │                               ├─> ...          (concurrent) ├─> aggregate_results
+             │                               └─> process_chunk [chunk_NN] ─┘    (report, .md, .html)
+             └──────── corpus artifact (each chunk reads only its own slice) ──────┘
+
+    A chunk that still fails after its retries is reported as failed; the others are kept.
+    """
+    budget = budget.clamped()  # the one place max_chunks / max_iterations ranges are enforced
+    _log_run_metadata(
+        {
+            "query": query,
+            "source": source,
+            "source_fingerprint": source_fingerprint,
+            "max_chunks": budget.max_chunks,
+            "max_iterations": budget.max_iterations,
+            "mode": llm.mode,
+            "model": llm.model if llm.mode == "llm" else "deterministic",
+            "pid": os.getpid(),
+            "hostname": socket.gethostname(),
+            "updated_at": _now(),
+        }
+    )
+
+    corpus = load_corpus(source, source_fingerprint, max_bytes)
+    plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
+    plan = plan_artifact.load()
+
+    per_chunk = chunk_budget(budget, len(plan.chunks))
+    futures = {
+        spec.id: process_chunk.submit(corpus, spec, query, per_chunk, llm, id=spec.id)
+        for spec in plan.chunks
+    }
+    results, failed = [], []
+    for chunk_id, future in futures.items():
+        try:
+            future.wait()
+            results.append(future.get_artifact("chunk_result"))
+        except Exception as error:  # a chunk that failed every retry must not sink the run
+            failed.append(FailedChunk(chunk_id=chunk_id, error=_error_text(error)))
+
+    report_artifact, _, _ = aggregate_results(
+        corpus, results, failed, query, llm, plan_artifact, plan_calls
+    )
+    _log_run_totals(report_artifact.load())
+
+
+def chunk_budget(budget: Budget, chunks: int) -> Budget:
+    """A chunk's budget: run-level token/USD caps split evenly between the chunks (a per-chunk
+    cap given directly is kept when it is tighter)."""
+    chunks = max(1, chunks)
+    update: dict[str, Any] = {}
+    if budget.max_tokens_total is not None:
+        share = max(1, budget.max_tokens_total // chunks)
+        update["max_tokens_per_chunk"] = min(share, budget.max_tokens_per_chunk or share)
+    if budget.max_usd_total is not None:
+        share = budget.max_usd_total / chunks
+        update["max_usd_per_chunk"] = min(share, budget.max_usd_per_chunk or share)
+    return budget.model_copy(update=update)
+
+
+def _log_run_totals(report: Report) -> None:
+    totals = report.totals
+    _log_run_metadata(
+        {
+            "plan_source": report.plan_source,
+            "chunks": totals.chunks,
+            "chunks_failed": totals.chunks_failed,
+            "llm_calls": totals.llm_calls,
+            "input_tokens": totals.input_tokens,
+            "output_tokens": totals.output_tokens,
+            "cost_usd": totals.cost_usd,
+            "p50_cost_usd": totals.p50_cost_usd,
+            "p95_cost_usd": totals.p95_cost_usd,
+            "p50_llm_calls": totals.p50_llm_calls,
+            "p95_llm_calls": totals.p95_llm_calls,
+            "updated_at": _now(),
+        }
+    )
+
+
+def _log_run_metadata(values: dict[str, Any]) -> None:
+    from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
+
+    context = DynamicPipelineRunContext.get()
+    if context is None:
+        logger.warning("no running pipeline: run metadata not recorded")
+        return
+    log_metadata(metadata=values, run_id_name_or_prefix=context.run.id)
+
+
+def _error_text(error: BaseException) -> str:
+    text = f"{type(error).__name__}: {error}".strip()
+    return text[:ERROR_CHARS]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+__all__ = ["PIPELINE_NAME", "ChunkResult", "chunk_budget", "rlm_analysis"]

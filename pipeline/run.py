@@ -1,0 +1,261 @@
+"""Command line: run one `rlm_analysis` pipeline and print its result.
+
+    python -m pipeline.run --source data/sample/northwind_mail.json \\
+        --query "Who raised concerns about the valve inspection?" --max-chunks 4 --json
+
+Input is checked before any pipeline starts (missing file, nothing ingestible, empty query):
+those exit with code 2 and one line on stderr. With --json, stdout carries exactly one JSON
+object; ZenML's own output goes to stderr. Exit code 1 when the run itself failed.
+The model is configured from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, see
+pipeline.agent.llm.resolve_settings) plus --model / --base-url.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from pipeline import zenml_env
+from pipeline.schemas import Budget, LLMSettings
+
+EXIT_RUN_FAILED = 1
+EXIT_BAD_INPUT = 2
+HASH_BLOCK = 1 << 20
+
+
+class BadInput(ValueError):
+    """Input the CLI refuses before starting a pipeline."""
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.run", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--source", required=True, help="email file: json, jsonl, csv, mbox, eml, zip"
+    )
+    parser.add_argument("--query", required=True, help="the question to investigate")
+    parser.add_argument(
+        "--max-chunks", type=int, default=Budget().max_chunks, help="1-10 (clamped)"
+    )
+    parser.add_argument(
+        "--max-iterations",
+        type=int,
+        default=Budget().max_iterations,
+        help="LLM calls per chunk, 2-12 (clamped)",
+    )
+    parser.add_argument("--model", help="model name (default from RLM_MODEL / OPENAI_MODEL)")
+    parser.add_argument("--base-url", help="OpenAI-compatible server URL (implies llm mode)")
+    parser.add_argument(
+        "--max-usd", type=float, help="USD cap for the whole run (split across chunks)"
+    )
+    parser.add_argument(
+        "--max-tokens", type=int, help="token cap for the whole run (split across chunks)"
+    )
+    parser.add_argument(
+        "--max-bytes", type=int, default=None, help="refuse sources larger than this"
+    )
+    parser.add_argument("--run-name", help="ZenML run name (default: rlm-<time>-<random>)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    return parser.parse_args(argv)
+
+
+def file_fingerprint(path: str | os.PathLike[str]) -> str:
+    """sha256 of the file's bytes, streamed."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def default_run_name() -> str:
+    return f"rlm-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def check_input(source: str, query: str, max_bytes: int) -> int:
+    """Refuse bad input before a pipeline starts; return the number of emails found."""
+    from tools.ingest import IngestError, ingest_path
+
+    if not query.strip():
+        raise BadInput("the query is empty: pass --query with the question to investigate")
+    path = Path(source)
+    if not path.exists():
+        raise BadInput(f"source file not found: {source}")
+    if not path.is_file():
+        raise BadInput(f"source is not a file: {source}")
+    try:
+        result = ingest_path(str(path), max_bytes=max_bytes)
+    except IngestError as error:
+        raise BadInput(f"{source}: {error}") from None
+    if len(result.corpus) == 0:
+        raise BadInput(f"{source}: no emails could be read from this file")
+    return len(result.corpus)
+
+
+def llm_settings(args: argparse.Namespace) -> LLMSettings:
+    from pipeline.agent.llm import LLMConfigError, resolve_settings
+
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides["model"] = args.model
+    if args.base_url:
+        overrides.update(base_url=args.base_url, mode="llm")
+    try:
+        return resolve_settings(LLMSettings(**overrides))
+    except LLMConfigError as error:
+        raise BadInput(str(error)) from None
+
+
+def run_pipeline(
+    source: str, query: str, budget: Budget, llm: LLMSettings, run_name: str, max_bytes: int
+) -> str:
+    """Run `rlm_analysis` in this process; return the run id."""
+    from pipeline.pipelines.rlm import rlm_analysis
+
+    run = rlm_analysis.with_options(run_name=run_name)(
+        source=source,
+        source_fingerprint=file_fingerprint(source),
+        query=query,
+        budget=budget,
+        llm=llm,
+        max_bytes=max_bytes,
+    )
+    return str(run.id)
+
+
+def result_json(run_id: str) -> dict[str, Any]:
+    """The CLI's JSON contract, read back from the ZenML store."""
+    from pipeline import runs
+
+    view = runs.get_run(run_id)
+    report = runs.load_report(view)
+    chunks = [
+        {
+            "id": c.id,
+            "start": c.start,
+            "end": c.end,
+            "status": c.status,
+            "cached": c.cached,
+            "llm_calls": c.llm_calls,
+            "input_tokens": c.input_tokens,
+            "output_tokens": c.output_tokens,
+            "cost_usd": c.cost_usd,
+            "duration_s": c.duration_s,
+            "started_at": c.started_at.isoformat() if c.started_at else None,
+            "ended_at": c.ended_at.isoformat() if c.ended_at else None,
+        }
+        for c in view.chunks
+    ]
+    report_json = None
+    if report is not None:
+        report_json = {
+            "summary": report.summary,
+            "findings": [f.model_dump() for f in report.findings],
+            "cited_ids": report.cited_ids,
+            "failed_chunks": [f.model_dump() for f in report.failed_chunks],
+            "evidence_gaps": report.evidence_gaps,
+            "plan_source": report.plan_source,
+        }
+    totals = report.totals if report is not None else view.totals
+    return {
+        "run_id": view.run_id,
+        "run_name": view.name,
+        "status": view.status,
+        "mode": view.mode,
+        "model": view.model,
+        "error": view.error,
+        "chunks": chunks,
+        "report": report_json,
+        "totals": totals.model_dump() if totals else None,
+    }
+
+
+def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
+    lines = [
+        f"Run {result['run_name']} ({result['run_id']}): {result['status']} in {elapsed_s:.1f}s, "
+        f"mode {result['mode']} ({result['model']})"
+    ]
+    for c in result["chunks"]:
+        flag = " (cached)" if c["cached"] else ""
+        lines.append(
+            f"  {c['id']} emails {c['start']}..{c['end']}: {c['status']}{flag}, "
+            f"{c['llm_calls']} calls, ${c['cost_usd'] or 0:.4f}, {c['duration_s']:.1f}s"
+        )
+    report = result["report"]
+    if report:
+        lines += ["", report["summary"], ""]
+        for n, f in enumerate(report["findings"], 1):
+            lines.append(f"  {n}. [{f['confidence']}] {f['text']} ({', '.join(f['evidence_ids'])})")
+        for f in report["failed_chunks"]:
+            lines.append(f"  FAILED {f['chunk_id']}: {f['error']}")
+    if result.get("error"):
+        lines.append(f"Error: {result['error']}")
+    return "\n".join(lines)
+
+
+def _claim_stdout() -> IO[str]:
+    """Keep the real stdout for our output and send everything else written to fd 1 (ZenML's
+    logs, prints from libraries, subprocesses) to stderr."""
+    sys.stdout.flush()
+    ours = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    return ours
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = _claim_stdout()
+    zenml_env.configure()
+    from pipeline.pipelines.rlm import DEFAULT_MAX_BYTES  # after configure(): imports zenml
+
+    max_bytes = args.max_bytes or DEFAULT_MAX_BYTES
+    budget = Budget(
+        max_chunks=args.max_chunks,
+        max_iterations=args.max_iterations,
+        max_usd_total=args.max_usd,
+        max_tokens_total=args.max_tokens,
+    )
+    try:
+        source = str(Path(args.source).resolve())
+        check_input(source, args.query, max_bytes)
+        llm = llm_settings(args)
+    except BadInput as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    started = time.monotonic()
+    run_name = args.run_name or default_run_name()
+    try:
+        run_id = run_pipeline(source, args.query.strip(), budget, llm, run_name, max_bytes)
+    except Exception as error:  # the run is recorded as failed in ZenML; report what we can
+        print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
+        try:
+            run_id = _run_id_by_name(run_name)
+        except KeyError:
+            return EXIT_RUN_FAILED
+    result = result_json(run_id)
+    if args.json:
+        out.write(json.dumps(result, default=str) + "\n")
+    else:
+        out.write(readable_summary(result, time.monotonic() - started) + "\n")
+    out.flush()
+    return 0 if result["status"] == "completed" else EXIT_RUN_FAILED
+
+
+def _run_id_by_name(run_name: str) -> str:
+    from zenml.client import Client
+
+    return str(Client().get_pipeline_run(run_name).id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

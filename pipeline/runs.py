@@ -1,0 +1,387 @@
+"""Reading `rlm_analysis` runs back from the ZenML store as `RunView`/`ChunkView`, and loading
+their artifacts (plan, chunk results, trajectories, report, emails).
+
+Chunk status comes from the `chunk_NN` step runs and their live metadata (written by
+`process_chunk` while it works); chunks the plan names but ZenML has not started yet are
+"queued". A run still marked running whose orchestrating process is gone is reported "stale".
+Call `pipeline.zenml_env.configure()` before using this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psutil
+from zenml.client import Client
+from zenml.enums import ExecutionStatus
+
+from pipeline.agent.schemas import Trajectory
+from pipeline.aggregate import percentile
+from pipeline.materializers import emails_by_id
+from pipeline.pipelines.rlm import PIPELINE_NAME
+from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
+from pipeline.views import ChunkStatus, ChunkView, RunStatus, RunView
+from tools.models import Corpus, Email
+
+logger = logging.getLogger(__name__)
+
+STALE_AFTER_S = 15 * 60  # no live pid to check (other host, or not recorded): silence this long
+CHUNK_PREFIX = "chunk_"
+_RUN_STATUS: dict[ExecutionStatus, RunStatus] = {
+    ExecutionStatus.INITIALIZING: "initializing",
+    ExecutionStatus.PROVISIONING: "initializing",
+    ExecutionStatus.QUEUED: "initializing",
+    ExecutionStatus.COMPLETED: "completed",
+    ExecutionStatus.CACHED: "completed",
+    ExecutionStatus.FAILED: "failed",
+    ExecutionStatus.STOPPED: "failed",
+    ExecutionStatus.CANCELLED: "failed",
+}
+RunRef = RunView | str
+
+
+# --- Runs --------------------------------------------------------------------------------------
+
+
+def list_runs(limit: int = 50) -> list[RunView]:
+    """The newest runs first, without per-chunk detail (one store query)."""
+    page = Client().list_pipeline_runs(
+        pipeline=PIPELINE_NAME, sort_by="desc:created", size=limit, hydrate=True
+    )
+    return [_run_view(run, steps=None) for run in page.items]
+
+
+def get_run(run_id_or_name: str) -> RunView:
+    """One run with its chunks; raises KeyError when no such run exists."""
+    try:
+        run = Client().get_pipeline_run(run_id_or_name)
+    except KeyError:
+        raise KeyError(f"no run named or with id {run_id_or_name!r}") from None
+    return _run_view(run, steps=_latest_steps(run.id))
+
+
+def mark_stale(run: RunRef) -> bool:
+    """Set a stale run's ZenML status to failed; True when the store accepted it."""
+    view = run if isinstance(run, RunView) else get_run(run)
+    if view.status != "stale":
+        return False
+    from zenml.models import PipelineRunUpdate
+
+    try:
+        Client().zen_store.update_run(
+            run_id=view.run_id, run_update=PipelineRunUpdate(status=ExecutionStatus.FAILED)
+        )
+    except Exception as error:  # the store may refuse status changes (e.g. remote servers)
+        logger.warning("could not mark run %s as failed: %s", view.name, error)
+        return False
+    return True
+
+
+def _run_view(run: Any, steps: dict[str, Any] | None) -> RunView:
+    meta = dict(run.run_metadata or {})
+    status = _RUN_STATUS.get(run.status, "running")
+    chunks: list[ChunkView] = []
+    plan: DecompositionPlan | None = None
+    if steps is not None:
+        plan = _maybe_plan(steps)
+        chunks = _chunk_views(steps, plan)
+    view = RunView(
+        run_id=str(run.id),
+        name=run.name,
+        status=status,
+        query=str(meta.get("query", "")),
+        source=str(meta.get("source", "")),
+        mode=str(meta.get("mode", "")),
+        model=str(meta.get("model", "")),
+        max_chunks=_int_or_none(meta.get("max_chunks")),
+        max_iterations=_int_or_none(meta.get("max_iterations")),
+        created_at=_utc(run.created),
+        ended_at=_utc(run.end_time) if status in ("completed", "failed") else None,
+        plan_source=plan.source if plan else str(meta.get("plan_source", "")),
+        chunks=chunks,
+        totals=_totals(meta, chunks),
+        error=_run_error(run) if status == "failed" else None,
+    )
+    stale_reason = _stale_reason(view, meta, steps)
+    if stale_reason:
+        view = view.model_copy(update={"status": "stale", "error": stale_reason})
+    return view
+
+
+def _latest_steps(run_id: Any) -> dict[str, Any]:
+    """Step runs by name; for a retried step, its newest attempt."""
+    steps: dict[str, Any] = {}
+    page = Client().list_run_steps(
+        pipeline_run_id=run_id, size=200, hydrate=True, sort_by="asc:created"
+    )
+    for step_run in page.items:
+        steps[step_run.name] = step_run
+    return steps
+
+
+def _chunk_views(steps: dict[str, Any], plan: DecompositionPlan | None) -> list[ChunkView]:
+    views: dict[str, ChunkView] = {}
+    for spec in plan.chunks if plan else []:
+        views[spec.id] = ChunkView(
+            id=spec.id,
+            start=spec.start,
+            end=spec.end,
+            size=spec.size,
+            sub_question=spec.sub_question,
+            label=spec.label,
+        )
+    for name, step_run in steps.items():
+        if name.startswith(CHUNK_PREFIX):
+            views[name] = _chunk_view(step_run, views.get(name) or ChunkView(id=name))
+    return [views[k] for k in sorted(views)]
+
+
+def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
+    meta = dict(step_run.run_metadata or {})
+    status: ChunkStatus
+    if step_run.status == ExecutionStatus.CACHED:
+        status = "cached"
+    elif step_run.status == ExecutionStatus.COMPLETED:
+        status = "done"
+    elif step_run.status.is_failed or step_run.status in (
+        ExecutionStatus.STOPPED,
+        ExecutionStatus.CANCELLED,
+    ):
+        status = "failed"
+    elif step_run.status in (
+        ExecutionStatus.RUNNING,
+        ExecutionStatus.RETRYING,
+        ExecutionStatus.RETRIED,
+    ):
+        status = "running"
+    else:
+        status = "queued"
+    numbers = {
+        key: meta[key]
+        for key in (
+            "llm_calls",
+            "iterations",
+            "input_tokens",
+            "output_tokens",
+            "matches",
+            "duration_s",
+            "cost_usd",
+        )
+        if isinstance(meta.get(key), int | float)
+    }
+    texts = {key: str(meta[key]) for key in ("sub_question", "label") if meta.get(key)}
+    positions = {
+        key: int(meta[key]) for key in ("start", "end", "size") if isinstance(meta.get(key), int)
+    }
+    error = None
+    if status == "failed":
+        info = step_run.exception_info
+        error = (
+            info.message if info and info.message else None
+        ) or "the step failed (no error recorded)"
+    if meta.get("cost_known") is False:
+        numbers["cost_usd"] = None
+    return base.model_copy(
+        update={
+            **positions,
+            **texts,
+            **numbers,
+            "status": status,
+            "cached": status == "cached",
+            "started_at": _utc(step_run.start_time),
+            "ended_at": _utc(step_run.end_time) if status in ("done", "cached", "failed") else None,
+            "error": error,
+        }
+    )
+
+
+def _totals(meta: dict[str, Any], chunks: list[ChunkView]) -> RunTotals | None:
+    if chunks:
+        costs = [c.cost_usd or 0.0 for c in chunks if c.status in ("done", "cached")]
+        calls = [float(c.llm_calls) for c in chunks if c.status in ("done", "cached")]
+        return RunTotals(
+            chunks=len(chunks),
+            chunks_ok=sum(c.status in ("done", "cached") for c in chunks),
+            chunks_failed=sum(c.status == "failed" for c in chunks),
+            llm_calls=int(meta.get("llm_calls") or sum(c.llm_calls for c in chunks)),
+            input_tokens=int(meta.get("input_tokens") or sum(c.input_tokens for c in chunks)),
+            output_tokens=int(meta.get("output_tokens") or sum(c.output_tokens for c in chunks)),
+            cost_usd=float(meta.get("cost_usd") or sum(c.cost_usd or 0.0 for c in chunks)),
+            cost_known=all(c.cost_usd is not None for c in chunks),
+            p50_cost_usd=percentile(costs, 50),
+            p95_cost_usd=percentile(costs, 95),
+            p50_llm_calls=percentile(calls, 50),
+            p95_llm_calls=percentile(calls, 95),
+            duration_s=max((c.duration_s for c in chunks), default=0.0),
+        )
+    if "chunks" not in meta:
+        return None
+    fields = {
+        k: meta[k] for k in RunTotals.model_fields if k in meta and isinstance(meta[k], int | float)
+    }
+    return RunTotals(**fields)
+
+
+def _run_error(run: Any) -> str | None:
+    for step_run in _latest_steps(run.id).values():
+        info = step_run.exception_info
+        if (
+            step_run.status.is_failed
+            and info
+            and info.message
+            and not step_run.name.startswith(CHUNK_PREFIX)
+        ):
+            return f"{step_run.name}: {info.message}"
+    return "the run failed"
+
+
+# --- Stale detection ---------------------------------------------------------------------------
+
+
+def _stale_reason(view: RunView, meta: dict[str, Any], steps: dict[str, Any] | None) -> str | None:
+    if view.status not in ("running", "initializing"):
+        return None
+    pid, host = _int_or_none(meta.get("pid")), meta.get("hostname")
+    if pid is not None and host == socket.gethostname():
+        if _process_alive(pid, view.created_at):
+            return None
+        return (
+            f"the process running this pipeline (pid {pid}) has exited without finishing the run; "
+            "it was probably killed. Start the run again."
+        )
+    last = _last_update(view, meta, steps)
+    if last is not None and (datetime.now(UTC) - last).total_seconds() > STALE_AFTER_S:
+        return (
+            f"no progress recorded since {last.isoformat(timespec='seconds')} "
+            f"(over {STALE_AFTER_S // 60} minutes) and no live process to check; the run is "
+            "probably dead. Start it again."
+        )
+    return None
+
+
+def _process_alive(pid: int, since: datetime | None) -> bool:
+    """True when `pid` runs and was started before the run was created (not a reused pid)."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return False
+        started = datetime.fromtimestamp(process.create_time(), UTC)
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return False
+    return since is None or started <= since + timedelta(seconds=1)
+
+
+def _last_update(
+    view: RunView, meta: dict[str, Any], steps: dict[str, Any] | None
+) -> datetime | None:
+    stamps = [view.created_at, _parse_time(meta.get("updated_at"))]
+    for step_run in (steps or {}).values():
+        stamps += [_utc(step_run.start_time), _utc(step_run.end_time)]
+        stamps.append(_parse_time((step_run.run_metadata or {}).get("updated_at")))
+    stamps = [s for s in stamps if s is not None]
+    return max(stamps) if stamps else None
+
+
+# --- Artifacts ---------------------------------------------------------------------------------
+
+
+def load_plan(run: RunRef) -> DecompositionPlan | None:
+    return _maybe_plan(_latest_steps(_run_id(run)))
+
+
+def load_report(run: RunRef) -> Report | None:
+    return _load_output(_run_id(run), "aggregate_results", "report")
+
+
+def load_report_markdown(run: RunRef) -> str | None:
+    text = _load_output(_run_id(run), "aggregate_results", "report_markdown")
+    return None if text is None else str(text)
+
+
+def load_report_html(run: RunRef) -> str | None:
+    text = _load_output(_run_id(run), "aggregate_results", "report_html")
+    return None if text is None else str(text)
+
+
+def load_chunk_results(run: RunRef) -> dict[str, ChunkResult]:
+    return _load_chunk_outputs(_run_id(run), "chunk_result")
+
+
+def load_trajectories(run: RunRef) -> dict[str, Trajectory]:
+    return _load_chunk_outputs(_run_id(run), "trajectory")
+
+
+def load_email(run: RunRef, email_id: str) -> Email | None:
+    return load_emails(run, [email_id]).get(email_id)
+
+
+def load_emails(run: RunRef, ids: Iterable[str]) -> dict[str, Email]:
+    """Emails by id from the run's corpus artifact, reading only the row groups that hold them."""
+    corpus = load_corpus(run)
+    return {} if corpus is None else emails_by_id(corpus, list(ids))
+
+
+def load_corpus(run: RunRef) -> Corpus | None:
+    """The run's corpus as a lazy `StoredCorpus` (nothing but its summary is read yet)."""
+    return _load_output(_run_id(run), "load_corpus", "corpus")
+
+
+def _run_id(run: RunRef) -> str:
+    if isinstance(run, RunView):
+        return run.run_id
+    return str(Client().get_pipeline_run(run).id)
+
+
+def _maybe_plan(steps: dict[str, Any]) -> DecompositionPlan | None:
+    return _output_of(steps.get("plan_decomposition"), "plan")
+
+
+def _load_output(run_id: str, step_name: str, output: str) -> Any:
+    return _output_of(_latest_steps(run_id).get(step_name), output)
+
+
+def _load_chunk_outputs(run_id: str, output: str) -> dict[str, Any]:
+    loaded = {}
+    for name, step_run in sorted(_latest_steps(run_id).items()):
+        if name.startswith(CHUNK_PREFIX):
+            value = _output_of(step_run, output)
+            if value is not None:
+                loaded[name] = value
+    return loaded
+
+
+def _output_of(step_run: Any, output: str) -> Any:
+    if step_run is None or step_run.status not in (
+        ExecutionStatus.COMPLETED,
+        ExecutionStatus.CACHED,
+    ):
+        return None
+    artifacts = step_run.outputs.get(output) or []
+    return artifacts[0].load() if artifacts else None
+
+
+# --- Small helpers -----------------------------------------------------------------------------
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """ZenML stores naive UTC datetimes; make them aware."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return _utc(datetime.fromisoformat(value))
+    except ValueError:
+        return None
+
+
+def _int_or_none(value: Any) -> int | None:
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

@@ -1,0 +1,33 @@
+"""Step 2: decide the chunks (ranges of the date-sorted corpus, each with a sub-question).
+A thin wrapper over `pipeline.decompose.make_plan`; cached on the corpus content, the query,
+max_chunks and the model settings, so a rerun makes no decomposition call."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from zenml import log_metadata, step
+
+from pipeline.agent.schemas import LLMCallRecord
+from pipeline.decompose import make_plan
+from pipeline.schemas import DecompositionPlan, LLMSettings
+from tools.models import Corpus
+
+
+@step
+def plan_decomposition(
+    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings
+) -> tuple[Annotated[DecompositionPlan, "plan"], Annotated[list[LLMCallRecord], "plan_llm_calls"]]:
+    plan, calls = make_plan(corpus, query, max_chunks, llm)
+    log_metadata(
+        metadata={
+            "chunks": len(plan.chunks),
+            "plan_source": plan.source,
+            "notes": plan.notes,
+            "llm_calls": len(calls),
+            "input_tokens": sum(c.input_tokens for c in calls),
+            "output_tokens": sum(c.output_tokens for c in calls),
+            "cost_usd": sum(c.cost_usd or 0.0 for c in calls),
+        }
+    )
+    return plan, calls

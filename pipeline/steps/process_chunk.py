@@ -1,0 +1,130 @@
+"""Step 3 (one per chunk, run concurrently): the bounded agent loop over one slice of the corpus.
+
+The corpus artifact is an input so the lineage is recorded, but the cache policy ignores it:
+the cache key is the `ChunkSpec` (whose fingerprint is the hash of this chunk's emails), the
+query, the budget and the model settings. Rerunning the same question on the same corpus is
+therefore a cache hit for every chunk, and changing one chunk's emails recomputes only it.
+
+Progress is written as step metadata while the loop runs (throttled), which is what the UI polls.
+Fault injection for tests: `RLM_FAIL_CHUNKS=chunk_01,chunk_03` makes those chunks raise on every
+attempt (retries included).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from zenml import log_metadata, step
+from zenml.config import CachePolicy, StepRetryConfig
+
+from pipeline.agent.budget import ChunkProgress
+from pipeline.agent.loop import run_chunk
+from pipeline.agent.schemas import Trajectory, TrajectoryEvent
+from pipeline.schemas import Budget, ChunkResult, ChunkSpec, LLMSettings
+from tools.models import Corpus
+
+FAIL_CHUNKS_ENV = "RLM_FAIL_CHUNKS"
+PROGRESS_INTERVAL_S = 0.5
+
+
+class InjectedChunkFailure(RuntimeError):
+    """Raised for chunks listed in RLM_FAIL_CHUNKS (a test-only fault-injection switch)."""
+
+
+class ProgressReporter:
+    """`on_event` callback: writes the chunk's running totals as step metadata, at most every
+    PROGRESS_INTERVAL_S seconds, plus a final write from `finish`."""
+
+    def __init__(self, spec: ChunkSpec, llm: LLMSettings):
+        self.spec = spec
+        self.llm = llm
+        self.started = time.monotonic()
+        self.last_write = float("-inf")
+
+    def __call__(self, event: TrajectoryEvent, progress: ChunkProgress) -> None:
+        now = time.monotonic()
+        if now - self.last_write < PROGRESS_INTERVAL_S:
+            return
+        self.last_write = now
+        self._write(
+            status="running",
+            llm_calls=progress.llm_calls,
+            iterations=progress.iterations,
+            input_tokens=progress.input_tokens,
+            output_tokens=progress.output_tokens,
+            cost_usd=progress.cost_usd,
+            matches=progress.matches,
+            duration_s=now - self.started,
+            mode=self.llm.mode,
+            model=self.llm.model if self.llm.mode == "llm" else "deterministic",
+        )
+
+    def start(self) -> None:
+        self._write(status="running", llm_calls=0, iterations=0, duration_s=0.0, mode=self.llm.mode)
+        self.last_write = time.monotonic()
+
+    def finish(self, result: ChunkResult) -> None:
+        self._write(
+            status="done",
+            mode=result.mode,
+            model=result.model,
+            llm_calls=result.llm_calls,
+            iterations=result.iterations,
+            input_tokens=result.input_tokens,
+            output_tokens=result.output_tokens,
+            cost_usd=result.cost_usd,
+            cost_known=result.cost_known,
+            matches=result.matches,
+            duration_s=result.duration_s,
+            confidence=result.finding.confidence if result.finding else "",
+        )
+
+    def _write(self, **values: Any) -> None:
+        spec = self.spec
+        base = {
+            "chunk_id": spec.id,
+            "start": spec.start,
+            "end": spec.end,
+            "size": spec.size,
+            "label": spec.label,
+            "sub_question": spec.sub_question,
+            "model": self.llm.model,
+            "updated_at": datetime.now(UTC).isoformat(),
+        }
+        log_metadata(metadata={**base, **values})
+
+
+def injected_failures() -> set[str]:
+    return {name.strip() for name in os.environ.get(FAIL_CHUNKS_ENV, "").split(",") if name.strip()}
+
+
+@step(
+    cache_policy=CachePolicy(ignored_inputs=["corpus"]),
+    retry=StepRetryConfig(max_retries=2, delay=1, backoff=2),
+)
+def process_chunk(
+    corpus: Corpus, spec: ChunkSpec, query: str, budget: Budget, llm: LLMSettings
+) -> tuple[Annotated[ChunkResult, "chunk_result"], Annotated[Trajectory, "trajectory"]]:
+    reporter = ProgressReporter(spec, llm)
+    reporter.start()
+    if spec.id in injected_failures():
+        raise InjectedChunkFailure(f"{spec.id} failed on purpose ({FAIL_CHUNKS_ENV} is set)")
+    chunk = corpus.slice(spec.start, spec.end)
+    if spec.fingerprint and chunk.fingerprint() != spec.fingerprint:
+        raise RuntimeError(
+            f"{spec.id}: emails {spec.start}..{spec.end} no longer match the plan's fingerprint"
+        )
+    result, trajectory = run_chunk(
+        chunk,
+        chunk_id=spec.id,
+        query=query,
+        sub_question=spec.sub_question,
+        settings=llm,
+        budget=budget,
+        on_event=reporter,
+    )
+    reporter.finish(result)
+    return result, trajectory

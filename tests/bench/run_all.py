@@ -1,0 +1,136 @@
+"""Run every benchmark, print one Markdown table and write bench-output/results.{md,json}.
+
+Each benchmark runs as its own process (`python -m tests.bench.<name> --json ...`) so a crash or
+a hang in one is reported as a failed row and the others still run. Sizes are chosen so the full
+suite fits in about 15 minutes on a 2-core machine; `--quick` is a smoke version (10K emails,
+fan-out at 1 and 8 chunks).
+
+    python -m tests.bench.run_all [--quick] [--only fanout,scale,tools,quality,ui]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.bench.adapters import quality_rows, tools_rows
+from tests.bench.common import (
+    DEFAULT_OUTPUT_DIR,
+    REPO_ROOT,
+    BenchRow,
+    bench_env,
+    fmt_seconds,
+    machine_summary,
+    markdown_table,
+    python_module,
+    run_measured,
+    shell_command,
+    write_results,
+)
+
+
+@dataclass
+class Benchmark:
+    """How to run one benchmark and turn its JSON output into rows."""
+
+    name: str
+    module: str
+    args: list[str]
+    quick_args: list[str]
+    timeout_s: float
+    to_rows: Callable[[object, str], list[BenchRow]]
+
+
+def _own_rows(output: object, command: str) -> list[BenchRow]:
+    """Our own benchmarks print a list of BenchRow dicts."""
+    if not isinstance(output, list):
+        raise ValueError(f"expected a list of rows from {command}")
+    fields = BenchRow.__dataclass_fields__
+    return [BenchRow(**{k: v for k, v in row.items() if k in fields}) for row in output]
+
+
+BENCHMARKS = [
+    Benchmark(
+        "fanout", "tests.bench.bench_fanout", ["--chunks", "1,2,4,8"], ["--chunks", "1,8"],
+        420, _own_rows,
+    ),
+    Benchmark(
+        "scale", "tests.bench.bench_scale", ["--sizes", "10000,100000,517000"],
+        ["--sizes", "10000"], 900, _own_rows,
+    ),
+    Benchmark("tools", "tests.bench.bench_tools", [], [], 300, tools_rows),
+    Benchmark("quality", "tests.bench.eval_quality", [], [], 300, quality_rows),
+    Benchmark("ui", "tests.bench.bench_ui", [], [], 300, _own_rows),
+]  # fmt: skip
+
+
+def module_exists(module: str) -> bool:
+    return (REPO_ROOT / (module.replace(".", "/") + ".py")).exists()
+
+
+def run_benchmark(bench: Benchmark, quick: bool) -> list[BenchRow]:
+    command = python_module(bench.module, *(bench.quick_args if quick else bench.args), "--json")
+    shown = shell_command(command)
+    if not module_exists(bench.module):
+        return [
+            BenchRow(bench.name, "(all)", "", passed=None, command=shown,
+                     note=f"not run: {bench.module} does not exist yet")
+        ]  # fmt: skip
+    print(f"[run_all] {shown}", file=sys.stderr, flush=True)
+    run = run_measured(command, env=bench_env(), timeout_s=bench.timeout_s, interval_s=0.5)
+    print(f"[run_all]   finished in {fmt_seconds(run.wall_s)}", file=sys.stderr, flush=True)
+    try:
+        rows = bench.to_rows(run.json(), shown)
+    except (ValueError, KeyError, TypeError) as error:
+        return [
+            BenchRow(bench.name, "(all)", "", passed=False, command=shown,
+                     note=f"exit {run.returncode}, unreadable output ({error}): {run.tail(4)}")
+        ]  # fmt: skip
+    if run.returncode not in (0, 1) and not rows:  # 1 = "a target was missed"
+        rows = [BenchRow(bench.name, "(all)", "", passed=False, command=shown,
+                         note=f"exit {run.returncode}: {run.tail(4)}")]  # fmt: skip
+    for row in rows:
+        row.command = row.command or shown
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="smoke version: small sizes")
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    args = parser.parse_args(argv)
+    chosen = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = chosen - {b.name for b in BENCHMARKS}
+    if unknown:
+        parser.error(f"unknown benchmark(s) {sorted(unknown)}; known: {[b.name for b in BENCHMARKS]}")
+
+    started = time.perf_counter()
+    rows: list[BenchRow] = []
+    for bench in BENCHMARKS:
+        if chosen and bench.name not in chosen:
+            continue
+        rows += run_benchmark(bench, args.quick)
+    total = time.perf_counter() - started
+
+    header = (
+        f"# RLM Workbench benchmarks{' (quick)' if args.quick else ''}\n\n"
+        f"{machine_summary()}; whole suite {fmt_seconds(total)}. "
+        f"Reproduce all: `python -m tests.bench.run_all{' --quick' if args.quick else ''}`"
+    )
+    markdown_path, json_path = write_results(rows, args.output_dir, header)
+    print(header + "\n")
+    print(markdown_table(rows))
+    print(f"Wrote {markdown_path} and {json_path}")
+    summary = {"seconds": total, "failed": sum(r.passed is False for r in rows)}
+    print(json.dumps(summary), file=sys.stderr)
+    return 0 if summary["failed"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

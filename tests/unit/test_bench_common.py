@@ -1,0 +1,92 @@
+"""Unit tests of the benchmark helpers: percentiles, the results table, RSS sampling of a
+process tree and measured subprocess runs (the benchmarks themselves are not collected)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.bench.common import (
+    BenchRow,
+    PeakRssSampler,
+    markdown_table,
+    not_run,
+    percentile,
+    run_measured,
+    shell_command,
+    tree_rss,
+    write_results,
+)
+
+
+def test_percentile_interpolates_between_ranks():
+    values = [10.0, 20.0, 30.0, 40.0]
+    assert percentile(values, 0) == 10.0
+    assert percentile(values, 100) == 40.0
+    assert percentile(values, 50) == pytest.approx(25.0)
+    assert percentile([3.0, 1.0, 2.0], 50) == 2.0  # unsorted input
+    assert percentile([7.0], 95) == 7.0
+
+
+def test_percentile_rejects_empty_and_out_of_range():
+    with pytest.raises(ValueError, match="empty"):
+        percentile([], 50)
+    with pytest.raises(ValueError, match="0..100"):
+        percentile([1.0], 101)
+
+
+def test_markdown_table_has_verdicts_escaped_cells_and_commands(tmp_path):
+    rows = [
+        BenchRow("fan-out", "wall at 8 chunks", "9.10 s", "<= 10 s", True, "python -m a"),
+        BenchRow("scale", "peak RSS | 517K", "3.50 GiB", "<= 3 GiB", False, "python -m b"),
+        BenchRow("ui", "report page", "", "<= 2 s", None, note="x"),
+        not_run("quality", "recall", ">= 0.85", "eval_quality.py missing"),
+    ]
+    table = markdown_table(rows)
+    lines = table.splitlines()
+    assert lines[0] == "| Benchmark | Figure | Value | Target | Result |"
+    assert "| fan-out | wall at 8 chunks | 9.10 s | <= 10 s | pass |" in lines
+    assert "peak RSS \\| 517K" in table  # a pipe in a cell does not split the row
+    assert "| FAIL |" in lines[3]
+    assert lines[4].endswith("| - |")
+    assert "not run: eval_quality.py missing" in lines[5] and lines[5].endswith("| not run |")
+    assert "- `python -m a`" in lines and "- `python -m b`" in lines
+
+    markdown_path, json_path = write_results(rows, tmp_path / "out", header="# Bench")
+    assert markdown_path.read_text().startswith("# Bench\n\n| Benchmark")
+    saved = json.loads(json_path.read_text())
+    assert [row["verdict"] for row in saved] == ["pass", "FAIL", "-", "not run"]
+
+
+def test_tree_rss_counts_children_and_sampler_sees_the_peak():
+    ballast = "x = bytearray(200 * 1024 * 1024); import time; time.sleep(1.5)"
+    parent = "import subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]])"
+    run = run_measured([sys.executable, "-c", parent, ballast], interval_s=0.02, timeout_s=60)
+    run.check()
+    # The 200 MiB lives in the grandchild: only a tree-wide sample sees it.
+    assert run.peak_rss_bytes > 200 * 1024 * 1024
+    assert run.wall_s >= 1.5
+
+
+def test_sampler_on_own_process_and_gone_pid():
+    with PeakRssSampler(interval_s=0.01) as sampler:
+        block = bytearray(50 * 1024 * 1024)
+        sampler.sample()
+    assert sampler.peak_bytes >= len(block)
+    assert sampler.samples >= 2
+    import psutil
+
+    dead = psutil.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert tree_rss(dead.pid) == 0
+
+
+def test_run_measured_reports_failure_and_parses_trailing_json():
+    ok = run_measured([sys.executable, "-c", "print('log line'); print('{\"a\": 1}')"])
+    assert ok.check().json() == {"a": 1}
+    bad = run_measured([sys.executable, "-c", "import sys; sys.exit('boom')"])
+    with pytest.raises(RuntimeError, match="boom"):
+        bad.check()
+    assert shell_command([sys.executable, "-m", "x y"]) == "python -m 'x y'"

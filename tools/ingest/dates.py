@@ -1,0 +1,100 @@
+"""Parsing the many ways an email's date is written: RFC 2822, ISO 8601, epoch seconds or ms.
+
+`parse_date` never raises: it returns the datetime (always timezone-aware) and a status that
+the caller turns into a "repaired" problem: "naive" (no zone given, UTC assumed) or
+"unparsable" / "out of range" (the email is kept without a date).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Literal
+
+DateStatus = Literal["ok", "naive", "unparsable", "out of range"]
+
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2200
+
+_SMALLEST_EPOCH = 100_000_000
+_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+_EXTRA_FORMATS = (
+    "%m/%d/%Y %H:%M:%S",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %I:%M:%S %p",
+    "%m/%d/%Y %I:%M %p",
+    "%m/%d/%Y",
+    "%d.%m.%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M",
+    "%d.%m.%Y",
+    "%Y/%m/%d %H:%M:%S",
+    "%Y/%m/%d",
+    "%d %b %Y %H:%M:%S",
+    "%d %b %Y",
+    "%b %d, %Y %I:%M %p",
+    "%b %d, %Y",
+)
+
+
+def parse_date(value: Any) -> tuple[datetime | None, DateStatus]:
+    """Parse a date from a string, a number (epoch s/ms/us) or a datetime."""
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    elif isinstance(value, bool):
+        return None, "unparsable"
+    elif isinstance(value, int | float):
+        parsed = _from_epoch(float(value))
+    elif isinstance(value, str):
+        parsed = _from_text(value.strip())
+    else:
+        return None, "unparsable"
+    if parsed is None:
+        return None, "unparsable"
+    if not EARLIEST_YEAR <= parsed.year <= LATEST_YEAR:
+        return None, "out of range"
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        return parsed.replace(tzinfo=UTC), "naive"
+    return parsed, "ok"
+
+
+def _from_text(text: str) -> datetime | None:
+    if not text:
+        return None
+    if _ISO_START.match(text):
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass
+    if _NUMBER.fullmatch(text):
+        return _from_epoch(float(text))
+    try:
+        parsed = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        parsed = None
+    if parsed is not None:
+        return parsed
+    for fmt in _EXTRA_FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _from_epoch(number: float) -> datetime | None:
+    """Epoch seconds, or milliseconds / microseconds when the number is too large for seconds.
+
+    Numbers below `_SMALLEST_EPOCH` (1973) are more likely years or counters than dates.
+    """
+    if number != number or number < _SMALLEST_EPOCH:  # NaN, negative or implausibly early
+        return None
+    for divisor in (1, 1_000, 1_000_000):
+        seconds = number / divisor
+        if seconds < 10_000_000_000:  # up to year 2286
+            try:
+                return datetime.fromtimestamp(seconds, UTC)
+            except (OverflowError, OSError, ValueError):
+                return None
+    return None

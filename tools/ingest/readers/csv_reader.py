@@ -1,0 +1,102 @@
+"""CSV reader: named columns (any of the accepted field names), or the two-column `file,message`
+export where `message` is a raw RFC 822 email (the Enron Kaggle format).
+
+The export is recognised by its header: a `message` column and no other email field. Its `file`
+column ("allen-p/_sent_mail/1.") becomes the email's source and, unless the message carries an
+X-Folder header, its folder ("allen-p/_sent_mail"). Rows are counted from 1 after the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+import sys
+
+from tools.ingest.decode import text_encoding
+from tools.ingest.detect import csv_delimiter
+from tools.ingest.fields import canonical_field, normalise_key
+from tools.ingest.problems import IngestError
+from tools.ingest.readers import ReadContext
+from tools.ingest.readers.mail_reader import add_raw_message
+
+_FIELD_SIZE_LIMIT = min(sys.maxsize, 2**31 - 1)
+_RFC822_COLUMNS = {"file", "message", "id", "filename", "path"}
+
+
+def read_csv(data: bytes, source: str, context: ReadContext) -> str:
+    # csv's default 128 KiB field limit would reject long emails; the upload cap bounds fields.
+    csv.field_size_limit(max(csv.field_size_limit(), _FIELD_SIZE_LIMIT))
+    encoding, skip = text_encoding(data)
+    stream = io.TextIOWrapper(
+        io.BytesIO(data[skip:] if skip else data),
+        encoding=encoding,
+        errors="surrogateescape" if encoding == "utf-8" else "replace",
+        newline="",
+    )
+    first_line = stream.readline()
+    if not first_line.strip():
+        raise IngestError(f"{source} has no CSV header row on line 1")
+    delimiter = csv_delimiter(first_line, source)
+    stream.seek(0)
+    rows = csv.reader(stream, delimiter=delimiter)
+    try:
+        header = [normalise_key(name) for name in next(rows)]
+    except csv.Error as error:
+        raise IngestError(f"{source} has an unreadable CSV header: {error}") from None
+    if not any(canonical_field(name) for name in header):
+        raise IngestError(
+            f"{source}: no email columns in the CSV header ({', '.join(header[:10])}); "
+            f"expected e.g. from, to, subject, body, date, or a file,message export"
+        )
+    is_export = "message" in header and set(header) <= _RFC822_COLUMNS
+    _read_rows(rows, header, is_export, source, context)
+    if data.count(b'"') % 2:
+        context.log.repair(
+            source, "end of file", "the file ends inside a quoted field (truncated?); the last row was kept as read"
+        )
+    return "csv-rfc822" if is_export else "csv"
+
+
+def _read_rows(
+    rows: csv.Reader, header: list[str], is_export: bool, source: str, context: ReadContext
+) -> None:
+    width = len(header)
+    log = context.log
+    number, next_line = 0, rows.line_num + 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            number += 1
+            log.reject(source, f"row {number} (line {next_line})", f"unreadable CSV: {error}", kind="csv error")
+            next_line = rows.line_num + 1
+            continue
+        first_line, next_line = next_line, rows.line_num + 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line
+        number += 1
+        location = f"row {number} (line {first_line})"
+        if len(row) != width:
+            log.reject(
+                source, location, f"row has {len(row)} fields; the header has {width}", kind="column count"
+            )
+            continue
+        record = dict(zip(header, row, strict=True))
+        if is_export:
+            _add_export_row(record, source, location, context)
+        else:
+            context.assembler.add_record(record, source, location)
+
+
+def _add_export_row(record: dict[str, str], source: str, location: str, context: ReadContext) -> None:
+    file_name = record.get("file") or record.get("filename") or record.get("path") or ""
+    extra: dict[str, str] = {}
+    if file_name:
+        extra["origin"] = file_name
+        extra["folder"] = posixpath.dirname(file_name.replace("\\", "/"))
+    if record.get("id"):
+        extra["id"] = record["id"]
+    add_raw_message(record["message"], source, location, context, extra)

@@ -1,0 +1,42 @@
+"""RLM Workbench: the Streamlit entry point (router and shared sidebar).
+
+Run with `./run_ui.sh` or `python -m streamlit run ui/app.py`. This file only configures the
+environment, initialises session state, declares the pages and draws the sidebar; each page
+lives in `ui/app_pages/`, the logic in `ui/components/`.
+"""
+
+import sys
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(_REPO_ROOT) not in sys.path:  # `streamlit run ui/app.py` only puts ui/ on the path
+    sys.path.insert(0, str(_REPO_ROOT))
+
+from pipeline import zenml_env  # noqa: E402
+
+zenml_env.configure()  # before anything imports zenml
+
+import streamlit as st  # noqa: E402
+
+from ui import routes, state  # noqa: E402
+from ui.components.run_context import render_sidebar_run  # noqa: E402
+from ui.errors import page_guard  # noqa: E402
+
+st.set_page_config(page_title="RLM Workbench", page_icon=":material/mail:", layout="wide")
+state.init_state()
+
+page = st.navigation(
+    [
+        st.Page(routes.NEW_ANALYSIS, title="New analysis", icon=":material/add_circle:", default=True),
+        st.Page(routes.REPORT, title="Report", icon=":material/description:"),
+        st.Page(routes.TRAJECTORIES, title="Trajectories", icon=":material/timeline:"),
+        st.Page(routes.COST, title="Cost dashboard", icon=":material/payments:"),
+        st.Page(routes.RUNS, title="Runs", icon=":material/history:"),
+    ]
+)
+with st.sidebar:
+    st.markdown("### RLM Workbench")
+    st.caption("Recursive-language-model analysis of email corpora")
+    with page_guard("the selected run"):
+        render_sidebar_run()
+page.run()

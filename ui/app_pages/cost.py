@@ -1,0 +1,48 @@
+"""Cost dashboard: per-chunk cost and calls with p95, tokens, durations, budget usage, and the
+heavy tail of per-chunk cost across all past runs."""
+
+import streamlit as st
+
+from ui import run_store, state
+from ui.components import cost_charts
+from ui.components.run_context import require_run
+from ui.errors import page_guard
+
+st.title("Cost dashboard")
+
+with page_guard("the cost dashboard"):
+    run = require_run()
+    if run.mode == "deterministic":
+        st.info("No model was called: deterministic mode, so every cost and token count is zero.")
+    totals = st.columns(5)
+    totals[0].metric("Total cost", f"${run.total_cost_usd:.4f}")
+    totals[1].metric("LLM calls", sum(c.llm_calls for c in run.chunks))
+    totals[2].metric("Tokens in", f"{sum(c.input_tokens for c in run.chunks):,}")
+    totals[3].metric("Tokens out", f"{sum(c.output_tokens for c in run.chunks):,}")
+    totals[4].metric("Duration", f"{run.totals.duration_s:.1f} s" if run.totals else "…")
+
+    frame = cost_charts.chunk_frame(run)
+    left, right = st.columns(2)
+    left.plotly_chart(
+        cost_charts.bar_with_p95(frame, "cost_usd", "Cost per chunk", "USD"), key="cost_per_chunk"
+    )
+    right.plotly_chart(
+        cost_charts.bar_with_p95(frame, "llm_calls", "LLM calls per chunk", "calls"),
+        key="calls_per_chunk",
+    )
+    left.plotly_chart(cost_charts.tokens_figure(frame), key="tokens_per_chunk")
+    right.plotly_chart(cost_charts.duration_figure(frame), key="duration_per_chunk")
+
+    st.subheader("Budget usage")
+    budget = st.session_state.get(state.LAUNCH_BUDGETS, {}).get(run.name)
+    cost_charts.render_budget_usage(run, budget)
+
+    st.subheader("Heavy tail across all runs")
+    costs = cost_charts.history_costs(run_store.list_runs())
+    if costs.empty or costs["cost_usd"].max() == 0:
+        st.caption("No run has spent anything yet (deterministic runs cost nothing).")
+    if not costs.empty:
+        histogram, ecdf = cost_charts.heavy_tail_figures(costs)
+        left, right = st.columns(2)
+        left.plotly_chart(histogram, key="cost_histogram")
+        right.plotly_chart(ecdf, key="cost_ecdf")

@@ -1,0 +1,39 @@
+"""Runs: history from the ZenML store, open a past run in the other pages, compare two runs."""
+
+import streamlit as st
+
+from ui import run_store, state
+from ui.components.runs_table import render_comparison, render_history, run_label
+from ui.components.safe_text import md_escape
+from ui.errors import page_guard
+
+st.title("Runs")
+
+with page_guard("the run history"):
+    runs = run_store.list_runs()
+    if not runs:
+        st.info("No runs yet: launch one on New analysis.")
+        st.stop()
+    render_history(runs)
+    by_id = {run.run_id: run for run in runs}
+
+    picked, open_button = st.columns([4, 1], vertical_alignment="bottom")
+    run_id = picked.selectbox(
+        "Run", list(by_id), format_func=lambda rid: run_label(by_id[rid]), key=state.RUN_PICKER
+    )
+    if open_button.button("Open this run", key="open_run", type="primary", width="stretch"):
+        state.select_run(run_id)
+        st.success(f"Opened {md_escape(by_id[run_id].name)}: see Report, Trajectories and Cost.")
+
+    st.subheader("Compare two runs")
+    left, right = st.columns(2)
+    options = list(by_id)
+    a = left.selectbox("Run A", options, format_func=lambda rid: run_label(by_id[rid]), key=state.COMPARE_A)
+    b = right.selectbox(
+        "Run B",
+        options,
+        index=min(1, len(options) - 1),
+        format_func=lambda rid: run_label(by_id[rid]),
+        key=state.COMPARE_B,
+    )
+    render_comparison(run_store.get_run(a), run_store.get_run(b))

@@ -1,0 +1,105 @@
+"""The corpus the next run will read: ingestion of an upload or the bundled sample, a preview
+(emails, date range, top senders, ingestion problems), and saving an upload for the pipeline.
+
+Ingestion results are cached by the sha256 of the file's bytes; only a small summary is cached,
+never the corpus itself. Uploaded bytes are written to `.rlm/uploads/<sha256>.<ext>`, which the
+background pipeline reads; nothing else (no key, no settings) is written there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from pipeline.zenml_env import REPO_ROOT
+from ui.components.safe_text import md_escape
+
+UPLOAD_DIR = REPO_ROOT / ".rlm" / "uploads"
+SUPPORTED_FORMATS = "JSON, JSONL, CSV (incl. raw RFC 822 `file,message`), mbox, .eml or .zip"
+_FORMAT_EXTENSIONS = {"json", "jsonl", "csv", "mbox", "eml", "zip"}
+
+
+@dataclass(frozen=True)
+class CorpusPreview:
+    """What an analyst sees of a corpus before launching (cheap to cache and pickle)."""
+
+    source: str
+    format: str
+    emails: int
+    first_date: str | None
+    last_date: str | None
+    top_senders: list[tuple[str, int]]
+    problems: list[dict[str, str]] = field(default_factory=list)
+    summary: str = ""
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(max_entries=16, show_spinner="Reading the corpus ...")
+def preview_bytes(digest: str, filename: str, _data: bytes) -> CorpusPreview:
+    """Ingest `_data` (cached by `digest`); raises `tools.ingest.IngestError` when unusable."""
+    from tools.ingest import ingest_bytes
+
+    result = ingest_bytes(_data, filename)
+    corpus = result.corpus
+    dates = corpus.date_range()
+    return CorpusPreview(
+        source=filename,
+        format=str(result.format),
+        emails=len(corpus),
+        first_date=dates[0].date().isoformat() if dates else None,
+        last_date=dates[1].date().isoformat() if dates else None,
+        top_senders=corpus.top_senders(5),
+        problems=[
+            {
+                "source": str(problem.source),
+                "location": str(problem.location),
+                "severity": str(problem.severity),
+                "reason": str(problem.reason),
+            }
+            for problem in result.problems
+        ],
+        summary=str(result.summary()),
+    )
+
+
+def preview_file(path: Path) -> CorpusPreview:
+    data = path.read_bytes()
+    return preview_bytes(sha256_of(data), path.name, data)
+
+
+def save_upload(data: bytes, filename: str, detected_format: str) -> Path:
+    """Store uploaded bytes content-addressed under .rlm/uploads; return the path."""
+    suffix = Path(filename).suffix.lower().lstrip(".")
+    ext = detected_format if detected_format in _FORMAT_EXTENSIONS else (suffix or "dat")
+    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
+    path = UPLOAD_DIR / f"{sha256_of(data)}.{ext}"
+    if not path.exists():
+        tmp = path.with_suffix(path.suffix + ".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+def render_corpus_preview(preview: CorpusPreview) -> None:
+    """Counts, date range and top senders; the problems table when ingestion skipped anything."""
+    cols = st.columns(3)
+    cols[0].metric("Emails", f"{preview.emails:,}")
+    cols[1].metric("From", preview.first_date or "undated")
+    cols[2].metric("To", preview.last_date or "undated")
+    st.caption(f"{md_escape(preview.source)} · format {md_escape(preview.format)}")
+    if preview.top_senders:
+        senders = pd.DataFrame(preview.top_senders, columns=["sender", "emails"])
+        st.dataframe(senders, hide_index=True, key="corpus_top_senders", width="stretch")
+    if preview.problems:
+        st.warning(
+            f"{len(preview.problems)} ingestion problem(s): the rows below were skipped or "
+            "repaired; everything else was read."
+        )
+        st.dataframe(pd.DataFrame(preview.problems), hide_index=True, key="corpus_problems")

@@ -1,0 +1,99 @@
+"""Step-by-step replay of one chunk's trajectory.
+
+Back/forward buttons and a slider share one session key (`state.REPLAY_STEP`, 1-based); the
+buttons move it through callbacks, so the slider always agrees. For the current event it shows
+what the model (or the deterministic rule) decided and why, the tool's arguments, the matched
+emails (clickable), and the call's tokens and cost.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from pipeline.agent.schemas import Trajectory, TrajectoryEvent
+from pipeline.views import RunView
+from ui import state
+from ui.components.email_viewer import email_buttons
+from ui.components.safe_text import md_escape
+from ui.components.timeline import event_label
+
+MAX_MATCH_BUTTONS = 25
+
+
+def _clamped_step(total: int) -> int:
+    step = st.session_state.get(state.REPLAY_STEP) or 1
+    return max(1, min(int(step), total))
+
+
+def _move(delta: int, total: int) -> None:
+    st.session_state[state.REPLAY_STEP] = max(1, min(_clamped_step(total) + delta, total))
+
+
+def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
+    """Back / forward / slider; returns the event at the current step."""
+    total = len(trajectory.events)
+    if total == 0:
+        st.info("This chunk recorded no events.")
+        return None
+    step = _clamped_step(total)
+    st.session_state[state.REPLAY_STEP] = step
+    back, indicator, forward = st.columns([1, 3, 1], vertical_alignment="center")
+    back.button(
+        "◀ Back", key="replay_back", on_click=_move, args=(-1, total), disabled=step <= 1, width="stretch"
+    )
+    forward.button(
+        "Forward ▶",
+        key="replay_forward",
+        on_click=_move,
+        args=(1, total),
+        disabled=step >= total,
+        width="stretch",
+    )
+    current = trajectory.events[step - 1]
+    indicator.markdown(f"**Step {step} of {total}**", text_alignment="center")
+    if total > 1:
+        st.slider("Replay step", 1, total, key=state.REPLAY_STEP, label_visibility="collapsed")
+    return current
+
+
+def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -> None:
+    """What happened at this step, and why."""
+    offset = (event.started_at - trajectory.started_at).total_seconds()
+    duration = (event.ended_at - event.started_at).total_seconds()
+    iteration = f" · iteration {event.iteration}" if event.iteration is not None else ""
+    st.markdown(
+        f"#### {md_escape(event_label(event))}\n"
+        f"at +{offset:.2f} s · took {duration:.2f} s{iteration}"
+    )
+    if event.reason:
+        with st.container(border=True):
+            st.markdown(f"**Why:** {md_escape(event.reason)}")
+    if event.error:
+        st.error(f"**Error:** {md_escape(event.error, max_chars=800)}")
+    if event.args:
+        st.markdown("**Tool arguments**")
+        st.json(event.args, expanded=True)
+    if event.match_count is not None or event.matched_ids:
+        count = event.match_count if event.match_count is not None else len(event.matched_ids)
+        st.markdown(f"**Matches:** {count}")
+        email_buttons(run, event.matched_ids[:MAX_MATCH_BUTTONS], key_prefix=f"replay_match_{event.seq}")
+    if event.llm is not None:
+        record = event.llm
+        cols = st.columns(4)
+        cols[0].metric("Input tokens", f"{record.input_tokens:,}")
+        cols[1].metric("Output tokens", f"{record.output_tokens:,}")
+        cost = f"${record.cost_usd:.5f}" if record.cost_usd is not None else "unknown"
+        cols[2].metric("Cost", cost)
+        cols[3].metric("Latency", f"{record.latency_s:.2f} s")
+        st.caption(
+            f"model {md_escape(record.model)} · purpose {md_escape(record.purpose or 'n/a')} · "
+            f"price {md_escape(record.price_source)} · SDK retries {record.retries}"
+        )
+    if event.detail:
+        with st.expander("Details"):
+            st.json(event.detail, expanded=True)
+    if event.prompt or event.reply:
+        with st.expander("Prompt and reply (recorded)"):
+            st.text(event.prompt or "")
+            st.divider()
+            st.text(event.reply or "")

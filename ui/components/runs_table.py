@@ -1,0 +1,109 @@
+"""Run history and side-by-side comparison of two runs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from pipeline.views import RunView
+from ui import run_store
+from ui.components.safe_text import md_escape, short
+
+STATUS_LABELS = {"stale": "⚠ stale", "failed": "❌ failed", "completed": "✅ completed"}
+
+
+def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
+    rows = [
+        {
+            "run": run.name,
+            "query": short(run.query, 90),
+            "started": run.created_at,
+            "status": STATUS_LABELS.get(run.status, run.status),
+            "chunks": len(run.chunks),
+            "total cost (USD)": run.total_cost_usd,
+            "mode": run.mode,
+            "model": run.model if run.mode == "llm" else "",
+        }
+        for run in runs
+    ]
+    columns = ["run", "query", "started", "status", "chunks", "total cost (USD)", "mode", "model"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def run_label(run: RunView) -> str:
+    return f"{run.name} · {run.status} · {short(run.query, 60)}"
+
+
+def render_history(runs: Sequence[RunView]) -> None:
+    st.dataframe(
+        history_frame(runs),
+        hide_index=True,
+        key="runs_history",
+        column_config={
+            "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "total cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
+        },
+    )
+    stale = [run for run in runs if run.status == "stale"]
+    if stale:
+        st.warning(
+            f"{len(stale)} stale run(s): their process died before finishing (for example the "
+            "machine restarted). Their finished chunks can still be inspected; launch again for "
+            "a complete report."
+        )
+
+
+def _settings_and_totals(run: RunView) -> dict[str, object]:
+    totals = run.totals
+    return {
+        "status": run.status,
+        "mode": run.mode,
+        "model": run.model if run.mode == "llm" else "(none)",
+        "max chunks": run.max_chunks,
+        "max iterations": run.max_iterations,
+        "plan": run.plan_source,
+        "chunks": len(run.chunks),
+        "LLM calls": sum(c.llm_calls for c in run.chunks),
+        "tokens in": sum(c.input_tokens for c in run.chunks),
+        "tokens out": sum(c.output_tokens for c in run.chunks),
+        "cost (USD)": round(run.total_cost_usd, 6),
+        "duration (s)": round(totals.duration_s, 2) if totals else None,
+    }
+
+
+def render_comparison(left: RunView, right: RunView) -> None:
+    table = pd.DataFrame(
+        {left.name: _settings_and_totals(left), right.name: _settings_and_totals(right)}
+    ).astype(str)
+    if left.name == right.name:
+        table.columns = [f"{left.name} (A)", f"{right.name} (B)"]
+    st.dataframe(table, key="compare_table")
+
+    costs = pd.DataFrame(
+        [
+            {"run": f"{label}: {run.name}", "chunk": c.id, "cost_usd": c.cost_usd or 0.0}
+            for label, run in (("A", left), ("B", right))
+            for c in run.chunks
+        ],
+        columns=["run", "chunk", "cost_usd"],
+    )
+    if not costs.empty:
+        figure = px.bar(costs, x="chunk", y="cost_usd", color="run", barmode="group", title="Per-chunk cost")
+        figure.update_layout(height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+        st.plotly_chart(figure, key="compare_cost_chart")
+
+    columns = st.columns(2)
+    for column, label, run in ((columns[0], "A", left), (columns[1], "B", right)):
+        with column:
+            st.markdown(f"**{label}: {md_escape(run.name)}**  \n{md_escape(run.query)}")
+            report = run_store.report(run) if run.finished else None
+            if report is None:
+                st.caption("No report (yet).")
+                continue
+            for finding in report.findings:
+                st.markdown(f"- *{finding.confidence}*: {md_escape(finding.text)}")
+            if not report.findings:
+                st.caption("No findings.")

@@ -1,0 +1,120 @@
+"""Cached reads of runs from the ZenML store, for the pages.
+
+Finished runs never change, so their view, report, trajectories and emails are cached with
+`st.cache_data`, keyed by run id (the `_run` argument is left out of the cache key). Running
+runs are always read fresh: a cache entry is only ever created for a run that had finished when
+it was read. The `pipeline.runs` module is imported lazily so that importing the UI does not
+import ZenML before `pipeline.zenml_env.configure()` has run.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from pipeline.views import RunView
+
+if TYPE_CHECKING:
+    from pipeline.agent.schemas import Trajectory
+    from pipeline.schemas import Report
+    from tools.models import Email
+
+logger = logging.getLogger(__name__)
+
+_CACHE_ENTRIES = 64
+
+
+def _runs():
+    from pipeline import runs
+
+    return runs
+
+
+class RunNotFound(LookupError):
+    """The selected run is not (or not yet) in the store."""
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _finished_run(run_id: str) -> RunView:
+    return _runs().get_run(run_id)
+
+
+def get_run(run_id: str) -> RunView:
+    """The run's current view; finished runs come from the cache."""
+    try:
+        view = _finished_run(run_id)
+    except KeyError as exc:
+        raise RunNotFound(f"No run called {run_id!r} in the store.") from exc
+    if not view.finished:
+        _finished_run.clear(run_id)  # never keep a running run
+    return view
+
+
+def find_run(run_id: str | None) -> RunView | None:
+    """Like `get_run`, but None when the run is unknown (e.g. just launched, not registered)."""
+    if not run_id:
+        return None
+    try:
+        return get_run(run_id)
+    except (RunNotFound, LookupError, ValueError):
+        return None
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def list_runs(limit: int = 50) -> list[RunView]:
+    """Run history, newest first (refreshed every couple of seconds)."""
+    return _runs().list_runs(limit=limit)
+
+
+# --- Artifacts: cached for finished runs only ---------------------------------------------------
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _report(run_id: str, _run: RunView) -> Report | None:
+    return _runs().load_report(_run)
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _report_markdown(run_id: str, _run: RunView) -> str | None:
+    return _runs().load_report_markdown(_run)
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _report_html(run_id: str, _run: RunView) -> str | None:
+    return _runs().load_report_html(_run)
+
+
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _trajectories(run_id: str, _run: RunView) -> dict[str, Trajectory]:
+    return _runs().load_trajectories(_run)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _email(run_id: str, email_id: str, _run: RunView) -> Email | None:
+    return _runs().load_email(_run, email_id)
+
+
+def report(run: RunView) -> Report | None:
+    return _report(run.run_id, run) if run.finished else _runs().load_report(run)
+
+
+def report_markdown(run: RunView) -> str | None:
+    return _report_markdown(run.run_id, run) if run.finished else None
+
+
+def report_html(run: RunView) -> str | None:
+    return _report_html(run.run_id, run) if run.finished else None
+
+
+def trajectories(run: RunView) -> dict[str, Trajectory]:
+    if run.finished:
+        return _trajectories(run.run_id, run)
+    return _runs().load_trajectories(run)
+
+
+def email(run: RunView, email_id: str) -> Email | None:
+    if run.finished:
+        return _email(run.run_id, email_id, run)
+    return _runs().load_email(run, email_id)

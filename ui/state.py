@@ -1,0 +1,87 @@
+"""Session state of the workbench, initialised in one place.
+
+Every key the pages read is created here with `setdefault`, so a page never has to guess whether a
+key exists. Widget keys double as state keys (the widgets use `persist_state="session"` so their
+values survive page switches). Nothing here is module-level mutable state: it all lives in
+`st.session_state`, which is per browser session.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from pipeline.agent.llm import resolve_settings
+from pipeline.schemas import Budget
+
+# Run selection (shared by every page and the sidebar)
+SELECTED_RUN = "selected_run"  # run id (or name right after a launch) or None
+ACTIVE_LAUNCH = "active_launch"  # LaunchHandle of the run started from this session
+LAUNCH_BUDGETS = "launch_budgets"  # run name -> Budget used at launch (for budget usage)
+LAUNCH_ERROR = "launch_error"  # a message shown on New analysis after a failed launch
+
+# New analysis widgets
+CORPUS_CHOICE = "corpus_choice"  # "sample" | "upload"
+UPLOAD = "upload_file"
+QUERY = "query"
+EXAMPLE_QUERY = "example_query"
+MAX_CHUNKS = "max_chunks"
+MAX_ITERATIONS = "max_iterations"
+CAP_USD = "cap_usd_total"
+CAP_TOKENS = "cap_tokens_total"
+MODEL_NAME = "model_name"
+BASE_URL = "base_url"
+API_KEY = "api_key"  # only ever in session state; passed to launch_run, never stored
+
+# Trajectories
+TRAJECTORY_CHUNK = "trajectory_chunk"
+REPLAY_STEP = "replay_step"
+
+# Runs
+RUN_PICKER = "run_picker"
+COMPARE_A = "compare_a"
+COMPARE_B = "compare_b"
+
+SAMPLE = "sample"
+UPLOADED = "upload"
+
+_DEFAULT_BUDGET = Budget()
+
+
+def _defaults() -> dict[str, Any]:
+    env_settings = resolve_settings()  # model and endpoint from the environment, never the key
+    return {
+        SELECTED_RUN: None,
+        ACTIVE_LAUNCH: None,
+        LAUNCH_BUDGETS: {},
+        LAUNCH_ERROR: None,
+        CORPUS_CHOICE: SAMPLE,
+        QUERY: "",
+        MAX_CHUNKS: _DEFAULT_BUDGET.max_chunks,
+        MAX_ITERATIONS: _DEFAULT_BUDGET.max_iterations,
+        CAP_USD: None,
+        CAP_TOKENS: None,
+        MODEL_NAME: env_settings.model,
+        BASE_URL: env_settings.base_url or "",
+        API_KEY: "",
+        REPLAY_STEP: 1,
+    }
+
+
+def init_state() -> None:
+    """Create every session key the pages use (existing values are kept)."""
+    for key, value in _defaults().items():
+        st.session_state.setdefault(key, value)
+
+
+def selected_run_id() -> str | None:
+    return st.session_state.get(SELECTED_RUN)
+
+
+def select_run(run_id: str | None) -> None:
+    """Make `run_id` the run every page shows; resets the per-run view state."""
+    if st.session_state.get(SELECTED_RUN) != run_id:
+        st.session_state[SELECTED_RUN] = run_id
+        st.session_state[REPLAY_STEP] = 1
+        st.session_state.pop(TRAJECTORY_CHUNK, None)
