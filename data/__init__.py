@@ -1,0 +1,1 @@
+"""Bundled sample corpus, labelled queries (see `data.sample`) and the benchmark corpus generator."""

@@ -155,7 +155,9 @@ def build_queries(id_of: dict[str, str]) -> list[dict]:
         if unknown:
             raise ValueError(f"query {spec['id']} names unknown story keys {unknown}")
         relevant = sorted(id_of[k] for k in spec["relevant"])
-        queries.append({**{k: v for k, v in spec.items() if k != "relevant"}, "relevant_ids": relevant})
+        queries.append(
+            {**{k: v for k, v in spec.items() if k != "relevant"}, "relevant_ids": relevant}
+        )
     return queries
 
 
@@ -172,7 +174,9 @@ def build(sample_path: Path = SAMPLE_PATH, queries_path: Path = QUERIES_PATH) ->
     sample_path.parent.mkdir(parents=True, exist_ok=True)
     sample_path.write_text(_dump(records), encoding="utf-8")
     queries_path.write_text(_dump(queries), encoding="utf-8")
-    logger.info("wrote %d emails (%d storyline) and %d queries", len(records), len(stories), len(queries))
+    logger.info(
+        "wrote %d emails (%d storyline) and %d queries", len(records), len(stories), len(queries)
+    )
     return len(records), len(queries)
 
 

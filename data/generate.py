@@ -10,8 +10,9 @@ codename; their ids and the questions that find them go to the sidecar ``<out>.n
 Formats: ``jsonl`` / ``json`` hold objects shaped like the bundled sample (``id``, ``date``, ``from``,
 ``to``, ``cc``, ``bcc``, ``subject``, ``body``, ``message_id``, ``in_reply_to``, ``thread_id``,
 ``folder``); ``csv-rfc822`` mimics the Enron Kaggle export: columns ``file,message`` where ``message``
-is a raw RFC 822 email and ``file`` (e.g. ``smith-j/inbox/1042.``) identifies the email. The same
-seed always produces byte-identical output.
+is a raw RFC 822 email (``file`` is e.g. ``smith-j/inbox/1042.``); there the sidecar names each needle
+by its Message-ID without angle brackets (what ingestion uses as the id) and also gives its ``file``.
+The same seed always produces byte-identical output.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def build_personas(rng: random.Random, count: int = 4000) -> list[Persona]:
             local = f"{local}{len(personas)}"
         seen.add(local)
         domain = rng.choice(text.DOMAINS)
-        personas.append(Persona(f"{first} {last}", f"{local}@{domain}", f"{last.lower()}-{first[0].lower()}"))
+        personas.append(
+            Persona(f"{first} {last}", f"{local}@{domain}", f"{last.lower()}-{first[0].lower()}")
+        )
     return personas
 
 
@@ -114,12 +117,16 @@ class CorpusGenerator:
             parent_mid, parent_subject, parent_sender, thread_id, parent_body = parent
             sender = rng.choice(self.personas)
             to = (parent_sender,)
-            subject = parent_subject if parent_subject.startswith("Re: ") else f"Re: {parent_subject}"
+            subject = (
+                parent_subject if parent_subject.startswith("Re: ") else f"Re: {parent_subject}"
+            )
         else:
             parent_mid, parent_body = None, ""
             sender = rng.choice(self.personas)
             to = tuple(rng.sample(self.personas, rng.choice((1, 1, 1, 2, 3))))
-            subject = f"{rng.choice(text.SUBJECT_TOPICS)} {rng.choice(text.SUBJECT_QUALIFIERS)}".strip()
+            subject = (
+                f"{rng.choice(text.SUBJECT_TOPICS)} {rng.choice(text.SUBJECT_QUALIFIERS)}".strip()
+            )
             thread_id = f"thread-{position + 1:07d}"
         cc = tuple(rng.sample(self.personas, rng.choice((0, 0, 0, 1, 2))))
         folder = f"{to[0].mailbox}/{rng.choice(text.FOLDERS)}"
@@ -131,8 +138,20 @@ class CorpusGenerator:
             quoted = "\n".join(f"> {line}" for line in parent_body[:400].splitlines())
             body = f"{body}\n\n-----Original Message-----\nFrom: {to[0].name}\n{quoted}\n"
         self._recent.append((message_id, subject, sender, thread_id, body))
-        return GeneratedEmail(position, email_id, date, sender, to, cc, subject, body, message_id,
-                              parent_mid, thread_id, folder)
+        return GeneratedEmail(
+            position,
+            email_id,
+            date,
+            sender,
+            to,
+            cc,
+            subject,
+            body,
+            message_id,
+            parent_mid,
+            thread_id,
+            folder,
+        )
 
     def _body(self, sender: Persona, first_recipient: Persona) -> str:
         rng = self.rng
@@ -141,9 +160,12 @@ class CorpusGenerator:
         length = 0
         while length < target:
             sentence = rng.choice(text.SENTENCES).format(
-                topic=rng.choice(text.SUBJECT_TOPICS), day=rng.choice(text.DAYS),
-                other=rng.choice(self.personas).name, place=rng.choice(text.PLACES),
-                n=rng.randint(2, 95), m=rng.randint(10, 99),
+                topic=rng.choice(text.SUBJECT_TOPICS),
+                day=rng.choice(text.DAYS),
+                other=rng.choice(self.personas).name,
+                place=rng.choice(text.PLACES),
+                n=rng.randint(2, 95),
+                m=rng.randint(10, 99),
             )
             parts.append(sentence)
             length += len(sentence) + 1
@@ -156,7 +178,9 @@ class CorpusGenerator:
         rng = self.rng
         question, sentence, answer = text.NEEDLE_FACTS[index % len(text.NEEDLE_FACTS)]
         fill = {
-            "codename": f"{self.codename} {index + 1}" if index >= len(text.NEEDLE_FACTS) else self.codename,
+            "codename": f"{self.codename} {index + 1}"
+            if index >= len(text.NEEDLE_FACTS)
+            else self.codename,
             "code": f"{rng.choice('ACEFHKMNPRTX')}{rng.randint(1000, 9999)}-{rng.choice('QWZVJ')}{rng.randint(10, 99)}",
             "date": f"{rng.choice(['March', 'June', 'September', 'December'])} {rng.randint(1, 28)}, 2001",
             "person": rng.choice(self.personas).name,
@@ -164,7 +188,9 @@ class CorpusGenerator:
             "amount": f"{rng.randint(100, 990)},000",
         }
         planted = sentence.format(**fill)
-        needle.update(question=question.format(**fill), answer=answer.format(**fill), phrase=planted)
+        needle.update(
+            question=question.format(**fill), answer=answer.format(**fill), phrase=planted
+        )
         self.needles.append(needle)
         return body.replace("\n\n", f"\n\n{planted} ", 1)
 
@@ -172,11 +198,18 @@ class CorpusGenerator:
 # Writers ----------------------------------------------------------------------------------------
 def _as_record(email: GeneratedEmail) -> dict:
     return {
-        "id": email.id, "date": email.date.isoformat(),
+        "id": email.id,
+        "date": email.date.isoformat(),
         "from": f"{email.sender.name} <{email.sender.address}>",
-        "to": [p.address for p in email.to], "cc": [p.address for p in email.cc], "bcc": [],
-        "subject": email.subject, "body": email.body, "message_id": email.message_id,
-        "in_reply_to": email.in_reply_to, "thread_id": email.thread_id, "folder": email.folder,
+        "to": [p.address for p in email.to],
+        "cc": [p.address for p in email.cc],
+        "bcc": [],
+        "subject": email.subject,
+        "body": email.body,
+        "message_id": email.message_id,
+        "in_reply_to": email.in_reply_to,
+        "thread_id": email.thread_id,
+        "folder": email.folder,
     }
 
 
@@ -193,7 +226,9 @@ def _rfc822(email: GeneratedEmail) -> str:
     if email.in_reply_to:
         headers.append(f"In-Reply-To: {email.in_reply_to}")
     headers += [
-        "Mime-Version: 1.0", "Content-Type: text/plain; charset=us-ascii", "Content-Transfer-Encoding: 7bit",
+        "Mime-Version: 1.0",
+        "Content-Type: text/plain; charset=us-ascii",
+        "Content-Transfer-Encoding: 7bit",
         f"X-From: {email.sender.name}",
         f"X-To: {', '.join(p.name for p in email.to)}",
         f"X-cc: {', '.join(p.name for p in email.cc)}",
@@ -231,7 +266,9 @@ def write_corpus(generator: CorpusGenerator, out: IO[str], fmt: Format) -> None:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
-def generate(out_path: Path, emails: int, fmt: Format = "jsonl", seed: int = 7, needles: int = 5) -> dict:
+def generate(
+    out_path: Path, emails: int, fmt: Format = "jsonl", seed: int = 7, needles: int = 5
+) -> dict:
     """Write a corpus and its needles sidecar; returns the sidecar content."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -239,12 +276,16 @@ def generate(out_path: Path, emails: int, fmt: Format = "jsonl", seed: int = 7, 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with out_path.open("w", encoding="utf-8", newline="") as out:
         write_corpus(generator, out, fmt)
-    for needle in generator.needles:  # a csv-rfc822 email is identified by its `file` column
+    for needle in generator.needles:
         file_name = needle.pop("file")
-        if fmt == "csv-rfc822":
-            needle["id"] = file_name
+        if fmt == "csv-rfc822":  # raw messages carry no id field: ingestion keys them by Message-ID
+            needle["id"] = needle["message_id"].strip("<>")
+            needle["file"] = file_name
     sidecar = {
-        "corpus": out_path.name, "format": fmt, "emails": emails, "seed": seed,
+        "corpus": out_path.name,
+        "format": fmt,
+        "emails": emails,
+        "seed": seed,
         "codename": generator.codename,
         "question": f"Which emails mention {generator.codename}, and what do they say about it?",
         "needle_ids": [n["id"] for n in generator.needles],
@@ -256,12 +297,16 @@ def generate(out_path: Path, emails: int, fmt: Format = "jsonl", seed: int = 7, 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m data.generate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m data.generate", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--emails", type=int, required=True, help="number of emails to write")
     parser.add_argument("--out", type=Path, required=True, help="output file path")
     parser.add_argument("--format", choices=FORMATS, default="jsonl", dest="fmt")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--needles", type=int, default=5, help="emails carrying planted facts (0-50)")
+    parser.add_argument(
+        "--needles", type=int, default=5, help="emails carrying planted facts (0-50)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
@@ -271,9 +316,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     elapsed = time.perf_counter() - started
     size_mb = args.out.stat().st_size / 1e6
-    print(f"wrote {args.emails:,} emails ({size_mb:,.1f} MB, {args.fmt}) to {args.out} in {elapsed:.1f}s "
-          f"({args.emails / elapsed:,.0f} emails/s); needles: {args.out}.needles.json "
-          f"({len(sidecar['needle_ids'])} planted, codename {sidecar['codename']!r})")
+    print(
+        f"wrote {args.emails:,} emails ({size_mb:,.1f} MB, {args.fmt}) to {args.out} in {elapsed:.1f}s "
+        f"({args.emails / elapsed:,.0f} emails/s); needles: {args.out}.needles.json "
+        f"({len(sidecar['needle_ids'])} planted, codename {sidecar['codename']!r})"
+    )
     return 0
 
 

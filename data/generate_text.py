@@ -36,26 +36,106 @@ LAST_NAMES = _words(
     "Hayes Bryant Herrera Gibson Ellis Tran Medina Aguilar Stevens Murray Ford Castro Marshall Owens"
 )
 
-DOMAINS = ["corp.example"] * 6 + ["partner-gas.example", "citybank.example", "lawfirm.example", "utility.example"]
+DOMAINS = ["corp.example"] * 6 + [
+    "partner-gas.example",
+    "citybank.example",
+    "lawfirm.example",
+    "utility.example",
+]
 
-FOLDERS = ["inbox", "_sent_mail", "all_documents", "discussion_threads", "deleted_items", "notes_inbox", "calendar", "projects"]
+FOLDERS = [
+    "inbox",
+    "_sent_mail",
+    "all_documents",
+    "discussion_threads",
+    "deleted_items",
+    "notes_inbox",
+    "calendar",
+    "projects",
+]
 
 SUBJECT_TOPICS = [
-    "gas nominations", "power schedule", "credit limits", "ISDA draft", "storage contract", "deal ticket",
-    "curve update", "transport capacity", "invoice dispute", "month-end close", "budget review", "org chart",
-    "board presentation", "risk report", "VaR limits", "pipeline maintenance", "compressor outage",
-    "west desk P&L", "east desk P&L", "confirmations backlog", "counterparty list", "tariff filing",
-    "rate case", "hedge program", "weather outlook", "staffing plan", "offsite agenda", "training session",
-    "expense report", "system upgrade", "data request", "term sheet", "option pricing", "trade capture",
-    "settlements", "imbalance charges", "interconnect", "fuel retention", "capacity release", "audit request",
+    "gas nominations",
+    "power schedule",
+    "credit limits",
+    "ISDA draft",
+    "storage contract",
+    "deal ticket",
+    "curve update",
+    "transport capacity",
+    "invoice dispute",
+    "month-end close",
+    "budget review",
+    "org chart",
+    "board presentation",
+    "risk report",
+    "VaR limits",
+    "pipeline maintenance",
+    "compressor outage",
+    "west desk P&L",
+    "east desk P&L",
+    "confirmations backlog",
+    "counterparty list",
+    "tariff filing",
+    "rate case",
+    "hedge program",
+    "weather outlook",
+    "staffing plan",
+    "offsite agenda",
+    "training session",
+    "expense report",
+    "system upgrade",
+    "data request",
+    "term sheet",
+    "option pricing",
+    "trade capture",
+    "settlements",
+    "imbalance charges",
+    "interconnect",
+    "fuel retention",
+    "capacity release",
+    "audit request",
 ]
 SUBJECT_QUALIFIERS = [
-    "", "", "", "for tomorrow", "- revised", "- draft", "update", "question", "(urgent)", "follow-up",
-    "- please review", "for Q3", "for Q4", "next steps", "- final", "comments", "v2", "status",
+    "",
+    "",
+    "",
+    "for tomorrow",
+    "- revised",
+    "- draft",
+    "update",
+    "question",
+    "(urgent)",
+    "follow-up",
+    "- please review",
+    "for Q3",
+    "for Q4",
+    "next steps",
+    "- final",
+    "comments",
+    "v2",
+    "status",
 ]
 
-GREETINGS = ["Hi {name},", "{name},", "Hello {name},", "All,", "Team,", "{name} -", "Good morning,", "Hey {name}"]
-SIGNOFFS = ["Thanks,\n{me}", "{me}", "Regards,\n{me}", "Best,\n{me}", "Thx\n{me}", "Cheers,\n{me}", "-{me}"]
+GREETINGS = [
+    "Hi {name},",
+    "{name},",
+    "Hello {name},",
+    "All,",
+    "Team,",
+    "{name} -",
+    "Good morning,",
+    "Hey {name}",
+]
+SIGNOFFS = [
+    "Thanks,\n{me}",
+    "{me}",
+    "Regards,\n{me}",
+    "Best,\n{me}",
+    "Thx\n{me}",
+    "Cheers,\n{me}",
+    "-{me}",
+]
 
 SENTENCES = [
     "Please see the attached {topic} and let me know if you have comments by {day}.",
@@ -85,14 +165,62 @@ SENTENCES = [
     "Heads up: the regulator asked for more detail on the {topic}.",
     "I think we can close this out if we agree on the {topic} by {day}.",
 ]
-PLACES = ["Henry Hub", "Katy", "Waha", "Houston Ship Channel", "Palo Verde", "Mid-C", "SoCal border", "Chicago citygate", "Transco Z6", "Opal"]
-DAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "tomorrow", "next week", "end of day", "first thing tomorrow"]
+PLACES = [
+    "Henry Hub",
+    "Katy",
+    "Waha",
+    "Houston Ship Channel",
+    "Palo Verde",
+    "Mid-C",
+    "SoCal border",
+    "Chicago citygate",
+    "Transco Z6",
+    "Opal",
+]
+DAYS = [
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "tomorrow",
+    "next week",
+    "end of day",
+    "first thing tomorrow",
+]
 
-NEEDLE_CODENAMES = ["Bluefin Lantern", "Copper Heron", "Granite Owl", "Silver Marlin", "Quiet Falcon", "Amber Sextant"]
+NEEDLE_CODENAMES = [
+    "Bluefin Lantern",
+    "Copper Heron",
+    "Granite Owl",
+    "Silver Marlin",
+    "Quiet Falcon",
+    "Amber Sextant",
+]
 NEEDLE_FACTS = [
-    ("What is the access code for the {codename} data room?", "The access code for the {codename} data room is {code}.", "{code}"),
-    ("Which bank account receives the {codename} settlement wire?", "The {codename} settlement wire goes to account {code} at Harbor Trust.", "account {code} at Harbor Trust"),
-    ("On what date does the {codename} option expire?", "The {codename} option expires on {date}; after that the price resets.", "{date}"),
-    ("Who approved the {codename} side payment?", "The {codename} side payment of ${amount} was approved by {person}.", "{person} (${amount})"),
-    ("Where is the {codename} meeting held?", "The {codename} meeting will be held at {place}, room {code}.", "{place}, room {code}"),
+    (
+        "What is the access code for the {codename} data room?",
+        "The access code for the {codename} data room is {code}.",
+        "{code}",
+    ),
+    (
+        "Which bank account receives the {codename} settlement wire?",
+        "The {codename} settlement wire goes to account {code} at Harbor Trust.",
+        "account {code} at Harbor Trust",
+    ),
+    (
+        "On what date does the {codename} option expire?",
+        "The {codename} option expires on {date}; after that the price resets.",
+        "{date}",
+    ),
+    (
+        "Who approved the {codename} side payment?",
+        "The {codename} side payment of ${amount} was approved by {person}.",
+        "{person} (${amount})",
+    ),
+    (
+        "Where is the {codename} meeting held?",
+        "The {codename} meeting will be held at {place}, room {code}.",
+        "{place}, room {code}",
+    ),
 ]

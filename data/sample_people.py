@@ -63,7 +63,9 @@ _CAST = [
     Person("mei.tanaka", "Mei Tanaka", "Trading Compliance Officer", "Compliance"),
     # Gulf region operations
     Person("hugo.stein", "Hugo Stein", "Director, Gulf Region Operations", "Operations"),
-    Person("janet.price", "Janet Price", "Station Manager, Lakeside Compressor Station", "Operations"),
+    Person(
+        "janet.price", "Janet Price", "Station Manager, Lakeside Compressor Station", "Operations"
+    ),
     Person("carlos.ibarra", "Carlos Ibarra", "Field Integrity Engineer", "Operations"),
     Person("doug.pratt", "Doug Pratt", "Maintenance Planner", "Operations"),
     Person("aisha.bello", "Aisha Bello", "EHS Manager", "Safety"),
@@ -78,10 +80,20 @@ _CAST = [
     Person("brian.cho", "Brian Cho", "Gas Scheduler", "Operations"),
     Person("maria.lopez", "Maria Lopez", "Payroll Specialist", "HR"),
     # Outside the company
-    Person("vince.arlen", "Vince Arlen", "Managing Member, Ravenwood LLC", "External",
-           "ravenwood-partners.example"),
-    Person("meredith.cole", "Meredith Cole", "Audit Senior Manager, Baker Hale LLP", "External",
-           "bakerhale.example"),
+    Person(
+        "vince.arlen",
+        "Vince Arlen",
+        "Managing Member, Ravenwood LLC",
+        "External",
+        "ravenwood-partners.example",
+    ),
+    Person(
+        "meredith.cole",
+        "Meredith Cole",
+        "Audit Senior Manager, Baker Hale LLP",
+        "External",
+        "bakerhale.example",
+    ),
     Person("derek.lund.home", "Derek Lund", "personal address", "External", "mailbox.example"),
     Person("mike.travers", "Mike Travers", "Compressor Technician, Lakeside", "Operations"),
 ]

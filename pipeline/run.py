@@ -185,9 +185,8 @@ def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
         f"mode {result['mode']} ({result['model']})"
     ]
     for c in result["chunks"]:
-        flag = " (cached)" if c["cached"] else ""
         lines.append(
-            f"  {c['id']} emails {c['start']}..{c['end']}: {c['status']}{flag}, "
+            f"  {c['id']} emails {c['start']}..{c['end']}: {c['status']}, "
             f"{c['llm_calls']} calls, ${c['cost_usd'] or 0:.4f}, {c['duration_s']:.1f}s"
         )
     report = result["report"]
@@ -216,7 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = _claim_stdout()
     zenml_env.configure()
-    from pipeline.pipelines.rlm import DEFAULT_MAX_BYTES  # after configure(): imports zenml
+    from tools.ingest import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes or DEFAULT_MAX_BYTES
     budget = Budget(

@@ -38,14 +38,12 @@ MAX_REPEAT_EXPANSION = 30_000
 RECORD_SEPARATOR = "\n\x1e\n"
 _REGEX_METACHARACTERS = frozenset("\\.^$*+?{}[]|()")
 _FLAGS = regex.IGNORECASE | regex.MULTILINE
-# Escapes whose meaning changes if the haystack is lowercased instead of matched with IGNORECASE.
-_CASE_SENSITIVE_ESCAPE = re.compile(r"\\[xuUNpP0-9]")
 _COUNTED_REPEAT = re.compile(r"\{(\d*)(?:,(\d*))?\}")
 
 
 @dataclass(frozen=True)
 class PreparedPattern:
-    """A validated pattern, ready to scan. Exactly one of `error`, `literal`, `matcher` is set."""
+    """A validated pattern, ready to scan: exactly one of `error`, `literal`, `matcher`, `branches`."""
 
     text: str
     literal: str | None = None  # lowercased needle, searched in the lowercased haystack
@@ -53,6 +51,7 @@ class PreparedPattern:
     scanner: regex.Pattern | None = None  # the pattern + rest of its record: one hit per email
     on_lowered: bool = False  # run the regex on the lowercased haystack (no IGNORECASE needed)
     literal_fallback: bool = False  # the pattern was not a valid regex and is searched literally
+    branches: tuple[PreparedPattern, ...] = ()  # top-level `a|b|c` scanned branch by branch
     error: str | None = None
 
 
@@ -97,8 +96,9 @@ def prepare_pattern(pattern: str) -> PreparedPattern:
         return PreparedPattern(
             pattern, error=f"pattern longer than {MAX_PATTERN_LENGTH} characters ({len(pattern)})"
         )
-    if not _REGEX_METACHARACTERS.intersection(pattern):
-        return PreparedPattern(pattern, literal=pattern.lower())
+    body = pattern[4:] if pattern.startswith("(?i)") else pattern  # everything is (?i) already
+    if body.strip() and not _REGEX_METACHARACTERS.intersection(body):
+        return PreparedPattern(pattern, literal=body.lower())
     expansion = repeat_expansion(pattern)
     if expansion > MAX_REPEAT_EXPANSION:
         return PreparedPattern(
@@ -108,22 +108,131 @@ def prepare_pattern(pattern: str) -> PreparedPattern:
                 f"(limit {MAX_REPEAT_EXPANSION:,}); use smaller {{n}} counts"
             ),
         )
-    on_lowered = _safe_on_lowercased_text(pattern)
-    flags = regex.MULTILINE if on_lowered else _FLAGS
     try:
-        matcher = regex.compile(pattern, flags)
+        matcher = regex.compile(pattern, _FLAGS)
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         logger.debug("pattern %r is not a valid regex (%s); searching it literally", pattern, exc)
         return PreparedPattern(pattern, literal=pattern.lower(), literal_fallback=True)
     if matcher.flags & regex.REVERSE:
         return PreparedPattern(pattern, error="the reverse-search flag (?r) is not supported")
+    branches = _split_alternation(body)
+    if branches is not None:
+        prepared = tuple(prepare_pattern(branch) for branch in branches)
+        if all(item.error is None and not item.literal_fallback for item in prepared):
+            return PreparedPattern(pattern, branches=prepared)
+    lowered = _lowercase_equivalent(body)
+    if lowered is not None:
+        try:
+            matcher = regex.compile(lowered, regex.MULTILINE)
+        except (regex.error, OverflowError, RecursionError, ValueError):
+            lowered = None
+    flags = regex.MULTILINE if lowered is not None else _FLAGS
+    source = lowered if lowered is not None else pattern
     # In verbose mode a trailing "# comment" would swallow the wrapper's ")", so end it on a newline.
     closing = "\n)" if matcher.flags & regex.VERBOSE else ")"
     try:
-        scanner = regex.compile(f"(?:{pattern}{closing}([^\x1e]*+)", flags)
+        scanner = regex.compile(f"(?:{source}{closing}(?-i:[^\x1e]*+)", flags)
     except (regex.error, OverflowError, RecursionError, ValueError):
         scanner = None  # scan_records falls back to one search per record
-    return PreparedPattern(pattern, matcher=matcher, scanner=scanner, on_lowered=on_lowered)
+    return PreparedPattern(
+        pattern, matcher=matcher, scanner=scanner, on_lowered=lowered is not None
+    )
+
+
+_INLINE_FLAGS = re.compile(r"\(\?([a-zA-Z]*)(-[a-zA-Z]*)?[:)]")
+_BACKREFERENCE = re.compile(r"\\[0-9g]|\(\?P=|\(\?\(")
+
+
+def _lowercase_equivalent(pattern: str) -> str | None:
+    """`pattern` rewritten to run on the lowercased haystack without IGNORECASE, or None when the
+    rewrite could change what matches.
+
+    Letters outside escapes are lowercased (`Denver` -> `denver`, `[A-Z]` -> `[a-z]`); escapes are
+    kept (`\\W` stays `\\W`). Refused: escapes naming a code point, property or group number
+    (`\\x41`, `\\p{Lu}`, `\\1`), inline flags other than i/m/s/x (`(?-i)` turns case back on),
+    and character-class ranges mixing an uppercase letter with anything else (`[A-z]`, `[0-Z]`).
+    Scanning lowercased text is 2-4x faster than matching case-insensitively.
+    """
+    for flags in _INLINE_FLAGS.finditer(pattern):
+        if flags.group(2) is not None or set(flags.group(1)) - set("imsx"):
+            return None
+    rewritten: list[str] = []
+    index, length, in_class = 0, len(pattern), False
+    while index < length:
+        char = pattern[index]
+        if char == "\\":
+            if index + 1 >= length or pattern[index + 1] in "xuUNpPLg0123456789":
+                return None
+            rewritten.append(pattern[index : index + 2])
+            index += 2
+            continue
+        if in_class:
+            if char == "]" and pattern[index - 1] not in "[^":
+                in_class = False
+            elif char == "-" and 0 < index < length - 1:
+                low, high = pattern[index - 1], pattern[index + 1]
+                if (low.isupper() or high.isupper()) and not (low.isupper() and high.isupper()):
+                    return None
+        elif char == "[":
+            in_class = True
+        rewritten.append(char.lower())
+        index += 1
+    return "".join(rewritten)
+
+
+def _split_alternation(pattern: str) -> list[str] | None:
+    """The top-level branches of `a|b|c` (or of `(?:a|b|c)`), or None if splitting could change
+    the meaning: no top-level `|`, an empty branch, backreferences or inline flags."""
+    if _BACKREFERENCE.search(pattern) or any(
+        flags.group(1) or flags.group(2) for flags in _INLINE_FLAGS.finditer(pattern)
+    ):
+        return None
+    while pattern.startswith(("(?:", "(")) and _closing_paren(pattern, 0) == len(pattern) - 1:
+        pattern = pattern[3:-1] if pattern.startswith("(?:") else pattern[1:-1]
+        if pattern.startswith("?"):
+            return None  # a lookaround or named group, not a plain group
+    branches, depth, start, index = [], 0, 0, 0
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _skip_character_class(pattern, index)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            branches.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    branches.append(pattern[start:])
+    if len(branches) < 2 or any(not branch.strip() for branch in branches):
+        return None
+    return branches
+
+
+def _closing_paren(pattern: str, open_index: int) -> int:
+    """Index of the `)` closing the group opened at `open_index` (-1 if unbalanced)."""
+    depth, index = 0, open_index
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _skip_character_class(pattern, index)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return -1
 
 
 def repeat_expansion(pattern: str) -> int:
@@ -199,47 +308,44 @@ def _skip_character_class(pattern: str, index: int) -> int:
     return position
 
 
-def _safe_on_lowercased_text(pattern: str) -> bool:
-    """True if matching the lowercased haystack without IGNORECASE gives the same answer.
+def scan_records(
+    prepared: PreparedPattern, text: Haystack, lowered: Haystack, timeout_s: float
+) -> ScanOutcome:
+    """Positions of the records that `prepared` matches, in order, stopping at `timeout_s`.
 
-    Holds for patterns with no uppercase letters (so no `\\W`, `\\S`, `[A-Z]`), no inline flags
-    (`(?-i)` would otherwise change meaning) and no escapes naming a code point or property.
-    Lowercased text is scanned 2-4x faster than text matched case-insensitively.
-    """
-    return (
-        pattern == pattern.lower()
-        and "(?" not in pattern
-        and _CASE_SENSITIVE_ESCAPE.search(pattern) is None
-    )
-
-
-def scan_records(prepared: PreparedPattern, haystack: Haystack, timeout_s: float) -> ScanOutcome:
-    """Positions of the records of `haystack` that `prepared` matches, in order, within a deadline.
-
-    Pass the lowercased haystack when `prepared.literal` is set or `prepared.on_lowered` is true.
+    `text` and `lowered` are the same records, original and lowercased (`str.lower`).
     """
     if prepared.error is not None:
         raise ValueError(f"cannot scan with an invalid pattern: {prepared.error}")
-    if prepared.literal is not None:
-        return ScanOutcome(_scan_literal(prepared.literal, haystack), len(haystack), False)
     deadline = time.perf_counter() + timeout_s
-    positions: list[int] = []
-    try:
-        if prepared.scanner is not None:
-            _scan_with_scanner(prepared, haystack, deadline, positions)
-        else:
-            _scan_record_by_record(prepared.matcher, haystack, deadline, positions)
-    except TimeoutError:
-        searched = positions[-1] + 1 if positions else 0
-        logger.warning(
+    parts = prepared.branches or (prepared,)
+    found: set[int] = set()
+    searched, timed_out = len(text), False
+    for part in parts:
+        positions: list[int] = []
+        try:
+            if part.literal is not None:
+                positions = _scan_literal(part.literal, lowered)
+            elif part.scanner is not None:
+                _scan_with_scanner(part, lowered if part.on_lowered else text, deadline, positions)
+            else:
+                haystack = lowered if part.on_lowered else text
+                _scan_record_by_record(part.matcher, haystack, deadline, positions)
+        except TimeoutError:
+            timed_out = True
+            searched = min(searched, positions[-1] + 1 if positions else 0)
+        found.update(positions)
+        if timed_out:
+            break
+    if timed_out:
+        logger.info(
             "pattern %r stopped by the %.0f ms time bound after %d of %d records",
             prepared.text,
             timeout_s * 1000,
             searched,
-            len(haystack),
+            len(text),
         )
-        return ScanOutcome(positions, searched, True)
-    return ScanOutcome(positions, len(haystack), False)
+    return ScanOutcome(sorted(found), searched, timed_out)
 
 
 def _scan_literal(needle: str, haystack: Haystack) -> list[int]:

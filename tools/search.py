@@ -291,8 +291,7 @@ def _pattern_tool(
     if prepared.error is not None:
         return _error_result(tool, args, prepared.error, started)
     index = SearchIndex.for_corpus(corpus)
-    use_lowered = prepared.literal is not None or prepared.on_lowered
-    outcome = scan_records(prepared, index.lowered if use_lowered else index.text, timeout_s)
+    outcome = scan_records(prepared, index.text, index.lowered, timeout_s)
     return _result(
         tool,
         args,

@@ -44,7 +44,7 @@ _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "
 _NAME_TOKEN = re.compile(r"[A-Za-z][A-Za-z'\-]+")
 
 
-def stem(word: str) -> str:
+def word_prefix(word: str) -> str:
     """A light suffix-stripping stem for grep prefixes: 'inspections' -> 'inspect'."""
     word = word.lower()
     for suffix in _SUFFIXES:
@@ -55,7 +55,7 @@ def stem(word: str) -> str:
 
 def grep_pattern(terms: Sequence[str]) -> str:
     """An OR of escaped word-start stems: ['valves', 'inspection'] -> r'\\b(?:valv|inspect)'."""
-    stems = sorted({re.escape(stem(term)) for term in terms})
+    stems = sorted({re.escape(word_prefix(term)) for term in terms})
     return r"\b(?:" + "|".join(stems) + ")"
 
 
@@ -102,8 +102,8 @@ class DeterministicPlanner:
     def _next_terms(self, focus: str | None) -> list[str]:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
         if focus:
-            focus_words = {stem(w) for w in _NAME_TOKEN.findall(focus)}
-            remaining.sort(key=lambda t: stem(t) not in focus_words)  # stable: focus terms first
+            focus_words = {word_prefix(w) for w in _NAME_TOKEN.findall(focus)}
+            remaining.sort(key=lambda t: word_prefix(t) not in focus_words)  # stable: focus terms first
         return remaining[:TERMS_PER_GREP]
 
     def _person_and_date_calls(self) -> list[ToolCall]:

@@ -33,6 +33,7 @@ from tools.search import SearchIndex, preview, run_tool
 logger = logging.getLogger(__name__)
 
 STORED_IDS_PER_TOOL_CALL = 50
+MAX_REPLY_TOKENS = {"plan": 1_500, "reflect": 600, "summarize": 2_000}
 DETERMINISTIC_MODEL = "deterministic"
 Decision = TypeVar("Decision", bound=BaseModel)
 
@@ -150,7 +151,7 @@ class _ChunkRun:
         plan, record, note, reply = self._decide("plan", messages, Plan, fallback, iteration)
         detail: dict[str, Any] = {}
         if note:
-            detail["fallback"] = note
+            detail["fallback"] = f"model plan failed ({note}): deterministic planner's calls used"
         if not plan.calls:
             plan = self.planner.plan(iteration, focus)
             detail["fallback"] = "the plan had no tool calls: deterministic planner's calls used"
@@ -230,7 +231,7 @@ class _ChunkRun:
                 "sufficient": reflection.sufficient,
                 "next_focus": reflection.next_focus,
                 "new_matches": new_matches,
-                **({"fallback": note} if note else {}),
+                **({"fallback": f"model reflection failed ({note})"} if note else {}),
             },
             prompt=prompts.prompt_text(messages),
             reply=reply,
@@ -314,7 +315,7 @@ class _ChunkRun:
     def _decide(self, purpose, messages, schema: type[Decision], fallback, iteration: int):
         """One decision: the model's (when there is a client) or the deterministic planner's.
 
-        Returns (decision, record or None, fallback note or None, raw reply text or None). A failed
+        Returns (decision, record or None, model error or None, raw reply text or None). A failed
         model call is charged, logged as an `error` event with its record, and replaced by
         `fallback()`; the decision's own event then carries no record (no double counting).
         """
@@ -322,12 +323,14 @@ class _ChunkRun:
             self.tracker.charge()
             return fallback(), None, None, None
         started = utc_now()
-        reply = self.client.parse(messages, schema, purpose=purpose)
+        reply = self.client.parse(
+            messages, schema, purpose=purpose, max_tokens=MAX_REPLY_TOKENS.get(purpose)
+        )
         self.tracker.charge(reply.record)
         if reply.parsed is not None:
             return reply.parsed, reply.record, None, reply.raw_text
         error = reply.record.error or "the reply did not match the expected schema"
-        note = f"{purpose} call failed ({error}); deterministic fallback used"
+        note = f"{purpose} call failed ({error}); carrying on without it"
         logger.warning("chunk %s: %s", self.trajectory.chunk_id, note)
         self.recorder.emit(
             "error",

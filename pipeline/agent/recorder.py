@@ -19,6 +19,8 @@ from pipeline.agent.schemas import EventKind, LLMCallRecord, Trajectory, Traject
 EventCallback = Callable[[TrajectoryEvent, ChunkProgress], None]
 _SECRET_ENV_VARS = ("OPENAI_API_KEY",)
 _REDACTED = "[redacted]"
+MAX_REASON_CHARS = 2_000  # a model's stated reason, as stored
+MAX_REPLY_CHARS = 50_000  # opt-in recorded prompt/reply text, as stored
 
 
 def utc_now() -> datetime:
@@ -34,6 +36,10 @@ def scrub(text: str | None) -> str | None:
         if len(secret) >= 8 and secret in text:
             text = text.replace(secret, _REDACTED)
     return text
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _scrub_record(record: LLMCallRecord | None) -> LLMCallRecord | None:
@@ -81,10 +87,10 @@ class TrajectoryRecorder:
             ended_at=utc_now(),
             iteration=iteration,
             llm=_scrub_record(llm),
-            reason=scrub(reason),
-            error=scrub(error),
-            prompt=scrub(prompt) if self.record_prompts else None,
-            reply=scrub(reply) if self.record_prompts else None,
+            reason=_clip(scrub(reason), MAX_REASON_CHARS),
+            error=_clip(scrub(error), MAX_REASON_CHARS),
+            prompt=_clip(scrub(prompt), MAX_REPLY_CHARS) if self.record_prompts else None,
+            reply=_clip(scrub(reply), MAX_REPLY_CHARS) if self.record_prompts else None,
             **fields,
         )
         self.trajectory.events.append(event)

@@ -20,7 +20,7 @@ os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
-from pipeline.schemas import Budget, ChunkResult, FailedChunk, LLMSettings, Report  # noqa: E402
+from pipeline.schemas import Budget, FailedChunk, LLMSettings, Report  # noqa: E402
 from pipeline.steps import (  # noqa: E402
     aggregate_results,
     load_corpus,
@@ -31,7 +31,6 @@ from pipeline.steps import (  # noqa: E402
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "rlm_analysis"
-DEFAULT_MAX_BYTES = 512 * 1024 * 1024
 ERROR_CHARS = 500
 
 
@@ -42,7 +41,7 @@ def rlm_analysis(
     query: str,
     budget: Budget,
     llm: LLMSettings,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int,
 ) -> None:
     """Investigate `query` over the emails in `source`.
 
@@ -146,4 +145,3 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-__all__ = ["PIPELINE_NAME", "ChunkResult", "chunk_budget", "rlm_analysis"]

@@ -58,7 +58,9 @@ def load_corpus(
             "emails": len(corpus),
             "first_date": dates[0].isoformat() if dates else "",
             "last_date": dates[1].isoformat() if dates else "",
-            "problems": len(problems),
+            "problems": result.rejected_count + result.repaired_count,
+            "rejected": result.rejected_count,
+            "repaired": result.repaired_count,
             "first_problems": problems[:PROBLEMS_SHOWN],
         }
     )

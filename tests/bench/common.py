@@ -176,7 +176,9 @@ class ProcessRun:
         except json.JSONDecodeError:
             start = text.rfind("\n{")
             if start < 0:
-                raise ValueError(f"no JSON object in the output of {shell_command(self.command)}")
+                raise ValueError(
+                    f"no JSON object in the output of {shell_command(self.command)}"
+                ) from None
             return json.loads(text[start + 1 :])
 
     def tail(self, lines: int = 15) -> str:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench.adapters import quality_rows, tools_rows
 from tests.bench.common import (
     DEFAULT_OUTPUT_DIR,
     REPO_ROOT,
@@ -33,6 +33,9 @@ from tests.bench.common import (
     write_results,
 )
 
+TARGET_RECALL = 0.85  # evidence quality: micro recall at ...
+TARGET_PRECISION = 0.60  # ... at least this micro precision
+
 
 @dataclass
 class Benchmark:
@@ -44,6 +47,7 @@ class Benchmark:
     quick_args: list[str]
     timeout_s: float
     to_rows: Callable[[object, str], list[BenchRow]]
+    text: bool = False  # prints Markdown, not JSON: no --json flag
 
 
 def _own_rows(output: object, command: str) -> list[BenchRow]:
@@ -52,6 +56,48 @@ def _own_rows(output: object, command: str) -> list[BenchRow]:
         raise ValueError(f"expected a list of rows from {command}")
     fields = BenchRow.__dataclass_fields__
     return [BenchRow(**{k: v for k, v in row.items() if k in fields}) for row in output]
+
+
+def tools_rows(output: object, command: str) -> list[BenchRow]:
+    """bench_tools prints its figures plus `rows` (BenchRow dicts)."""
+    if not isinstance(output, dict) or "rows" not in output:
+        raise ValueError(f"expected an object with 'rows' from {command}")
+    return _own_rows(output["rows"], command)
+
+
+_KIND_ROW = re.compile(
+    r"^\|\s*(?P<name>[^|]+?)\s*\|\s*(?P<cited>\d+)\s*\|\s*(?P<relevant>\d+)\s*\|"
+    r"\s*(?P<hits>\d+)\s*\|\s*(?P<precision>[\d.]+)\s*\|\s*(?P<recall>[\d.]+)\s*\|$"
+)
+
+
+def quality_rows(output: object, command: str) -> list[BenchRow]:
+    """eval_quality prints Markdown tables: take the per-kind rows and the micro total of its
+    last table section (one chunk count per section)."""
+    text = output if isinstance(output, str) else json.dumps(output)
+    section = text.rsplit("| kind |", 1)
+    if len(section) != 2:
+        raise ValueError(f"no per-kind table in the output of {command}")
+    rows = []
+    for line in section[1].splitlines():
+        match = _KIND_ROW.match(line.strip())
+        if not match:
+            continue
+        name = match["name"].replace("*", "").strip()
+        precision, recall = float(match["precision"]), float(match["recall"])
+        total = name.startswith("micro")
+        rows.append(
+            BenchRow(
+                "quality", f"{name} recall / precision" if total else f"{name}: recall / precision",
+                f"{recall:.2f} / {precision:.2f}",
+                f">= {TARGET_RECALL} / >= {TARGET_PRECISION}" if total else "",
+                (recall >= TARGET_RECALL and precision >= TARGET_PRECISION) if total else None,
+                command, raw={k: match[k] for k in ("cited", "relevant", "hits")},
+            )
+        )  # fmt: skip
+    if not any(row.passed is not None for row in rows):
+        raise ValueError(f"no micro total in the output of {command}")
+    return rows
 
 
 BENCHMARKS = [
@@ -64,7 +110,7 @@ BENCHMARKS = [
         ["--sizes", "10000"], 900, _own_rows,
     ),
     Benchmark("tools", "tests.bench.bench_tools", [], [], 300, tools_rows),
-    Benchmark("quality", "tests.bench.eval_quality", [], [], 300, quality_rows),
+    Benchmark("quality", "tests.bench.eval_quality", [], [], 300, quality_rows, text=True),
     Benchmark("ui", "tests.bench.bench_ui", [], [], 300, _own_rows),
 ]  # fmt: skip
 
@@ -74,7 +120,8 @@ def module_exists(module: str) -> bool:
 
 
 def run_benchmark(bench: Benchmark, quick: bool) -> list[BenchRow]:
-    command = python_module(bench.module, *(bench.quick_args if quick else bench.args), "--json")
+    flags = [] if bench.text else ["--json"]
+    command = python_module(bench.module, *(bench.quick_args if quick else bench.args), *flags)
     shown = shell_command(command)
     if not module_exists(bench.module):
         return [
@@ -85,7 +132,7 @@ def run_benchmark(bench: Benchmark, quick: bool) -> list[BenchRow]:
     run = run_measured(command, env=bench_env(), timeout_s=bench.timeout_s, interval_s=0.5)
     print(f"[run_all]   finished in {fmt_seconds(run.wall_s)}", file=sys.stderr, flush=True)
     try:
-        rows = bench.to_rows(run.json(), shown)
+        rows = bench.to_rows(run.stdout if bench.text else run.json(), shown)
     except (ValueError, KeyError, TypeError) as error:
         return [
             BenchRow(bench.name, "(all)", "", passed=False, command=shown,

@@ -30,16 +30,31 @@ def _read(path: Path, fmt: str) -> dict[str, str]:
         emails = {}
         for file_name, raw in reader:
             message = message_from_string(raw)
-            for header in ("Message-ID", "Date", "From", "To", "Subject", "X-From", "X-To", "X-Folder"):
+            for header in (
+                "Message-ID",
+                "Date",
+                "From",
+                "To",
+                "Subject",
+                "X-From",
+                "X-To",
+                "X-Folder",
+            ):
                 assert message[header] is not None, (file_name, header)
-            emails[file_name] = message["Subject"] + "\n" + message.get_payload()
+            emails[message["Message-ID"].strip("<>")] = (
+                message["Subject"] + "\n" + message.get_payload()
+            )
+            assert file_name.endswith(".") and "/" in file_name
         return emails
 
 
 @pytest.fixture(scope="module")
 def corpora(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
     root = tmp_path_factory.mktemp("generated")
-    return {fmt: (root / f"mail.{fmt}", generate(root / f"mail.{fmt}", N, fmt, seed=7, needles=5)) for fmt in FORMATS}
+    return {
+        fmt: (root / f"mail.{fmt}", generate(root / f"mail.{fmt}", N, fmt, seed=7, needles=5))
+        for fmt in FORMATS
+    }
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -57,6 +72,18 @@ def test_writes_exactly_n_emails_with_needles_present(corpora, fmt):
         assert sidecar["codename"] in needle["phrase"]
     mentioning = {i for i, body in emails.items() if sidecar["codename"] in body}
     assert set(sidecar["needle_ids"]) <= mentioning
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_ingestion_reads_the_output_and_finds_the_needles(corpora, fmt):
+    ingest = pytest.importorskip("tools.ingest")
+    path, sidecar = corpora[fmt]
+    result = ingest.ingest_path(path)
+    assert result.format == fmt
+    assert len(result.corpus) == N and result.rejected_count == 0
+    for needle in sidecar["needles"]:
+        email = result.corpus.get(needle["id"])
+        assert email is not None and needle["phrase"] in email.body
 
 
 def test_jsonl_records_look_like_a_mailbox(corpora):

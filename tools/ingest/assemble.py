@@ -73,7 +73,9 @@ class EmailAssembler:
             return
         except Exception as error:  # a reader must survive any record; the log says which
             logger.exception("unexpected failure on %s %s", source, location)
-            self.log.reject(source, location, f"could not read record ({type(error).__name__}: {error})")
+            self.log.reject(
+                source, location, f"could not read record ({type(error).__name__}: {error})"
+            )
             return
         if isinstance(email, str):
             self.log.reject(source, location, email)
@@ -96,13 +98,17 @@ class EmailAssembler:
         date = self._date(fields.get("date"), notes)
         message_id = self._header(fields, "message_id", notes, garbled) or None
         explicit_id = self._header(fields, "id", notes, garbled)
-        email_id = explicit_id or (message_id or "").strip("<> ") or _content_id(
-            sender, date, fields.get("date"), subject, body
+        email_id = (
+            explicit_id
+            or (message_id or "").strip("<> ")
+            or _content_id(sender, date, fields.get("date"), subject, body)
         )
         thread = fields.get("thread_id")
         thread_id = first_reference(thread, "thread_id")[:HEADER_CAP] if thread else None
         if garbled:
-            notes.append(("undecodable", f"undecodable bytes in {', '.join(garbled)} (decoded as cp1252)"))
+            notes.append(
+                ("undecodable", f"undecodable bytes in {', '.join(garbled)} (decoded as cp1252)")
+            )
         return Email.model_construct(
             id=email_id,
             date=date,
@@ -156,7 +162,9 @@ class EmailAssembler:
             return ()
         addresses = split_addresses(value, name)
         if len(addresses) > MAX_RECIPIENTS:
-            notes.append(("truncated", f"{name} cut from {len(addresses):,} to {MAX_RECIPIENTS:,} addresses"))
+            notes.append(
+                ("truncated", f"{name} cut from {len(addresses):,} to {MAX_RECIPIENTS:,} addresses")
+            )
             addresses = addresses[:MAX_RECIPIENTS]
         cleaned = []
         for address in addresses:
@@ -173,7 +181,9 @@ class EmailAssembler:
         if status == "naive":
             notes.append(("naive date", f"date {quote(raw)!r} has no time zone; assumed UTC"))
         elif status == "unparsable":
-            notes.append(("unparsable date", f"unparsable date {quote(raw)!r}; kept without a date"))
+            notes.append(
+                ("unparsable date", f"unparsable date {quote(raw)!r}; kept without a date")
+            )
         elif status == "out of range":
             notes.append(
                 (
@@ -203,7 +213,10 @@ class EmailAssembler:
             suffix += 1
         new_id = f"{email.id}~{suffix}"
         notes.append(
-            ("duplicate id", f"duplicate id {quote(email.id)!r} (first seen at {where}); kept as {quote(new_id)!r}")
+            (
+                "duplicate id",
+                f"duplicate id {quote(email.id)!r} (first seen at {where}); kept as {quote(new_id)!r}",
+            )
         )
         renamed = email.model_construct(**{**email.__dict__, "id": new_id})
         self._seen[new_id] = (renamed, source, location)
@@ -217,11 +230,11 @@ def _cap(text: str, name: str, cap: int, notes: list[Note]) -> str:
     return text[:cap]
 
 
-def _content_id(
-    sender: str, date: datetime | None, raw_date: Any, subject: str, body: str
-) -> str:
+def _content_id(sender: str, date: datetime | None, raw_date: Any, subject: str, body: str) -> str:
     stamp = date.isoformat() if date else str(raw_date or "")
-    digest = hashlib.sha1(f"{sender}\x1f{stamp}\x1f{subject}\x1f{body}".encode(), usedforsecurity=False)
+    digest = hashlib.sha1(
+        f"{sender}\x1f{stamp}\x1f{subject}\x1f{body}".encode(), usedforsecurity=False
+    )
     return "e-" + digest.hexdigest()[:16]
 
 

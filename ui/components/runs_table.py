@@ -76,10 +76,8 @@ def _settings_and_totals(run: RunView) -> dict[str, object]:
 
 def render_comparison(left: RunView, right: RunView) -> None:
     table = pd.DataFrame(
-        {left.name: _settings_and_totals(left), right.name: _settings_and_totals(right)}
+        {f"A: {left.name}": _settings_and_totals(left), f"B: {right.name}": _settings_and_totals(right)}
     ).astype(str)
-    if left.name == right.name:
-        table.columns = [f"{left.name} (A)", f"{right.name} (B)"]
     st.dataframe(table, key="compare_table")
 
     costs = pd.DataFrame(

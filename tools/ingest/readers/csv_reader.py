@@ -2,8 +2,9 @@
 export where `message` is a raw RFC 822 email (the Enron Kaggle format).
 
 The export is recognised by its header: a `message` column and no other email field. Its `file`
-column ("allen-p/_sent_mail/1.") becomes the email's source and, unless the message carries an
-X-Folder header, its folder ("allen-p/_sent_mail"). Rows are counted from 1 after the header.
+column ("allen-p/_sent_mail/1.") becomes the email's source, and its directory the email's folder
+("allen-p/_sent_mail"). Rows are counted from 1 after the header; the location also gives the
+line the row starts on, since one row of an export spans many lines.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import io
 import posixpath
 import sys
+from typing import Any
 
 from tools.ingest.decode import text_encoding
 from tools.ingest.detect import csv_delimiter
@@ -53,13 +55,15 @@ def read_csv(data: bytes, source: str, context: ReadContext) -> str:
     _read_rows(rows, header, is_export, source, context)
     if data.count(b'"') % 2:
         context.log.repair(
-            source, "end of file", "the file ends inside a quoted field (truncated?); the last row was kept as read"
+            source,
+            "end of file",
+            "the file ends inside a quoted field (truncated?); the last row was kept as read",
         )
     return "csv-rfc822" if is_export else "csv"
 
 
 def _read_rows(
-    rows: csv.Reader, header: list[str], is_export: bool, source: str, context: ReadContext
+    rows: Any, header: list[str], is_export: bool, source: str, context: ReadContext
 ) -> None:
     width = len(header)
     log = context.log
@@ -71,7 +75,12 @@ def _read_rows(
             return
         except csv.Error as error:
             number += 1
-            log.reject(source, f"row {number} (line {next_line})", f"unreadable CSV: {error}", kind="csv error")
+            log.reject(
+                source,
+                f"row {number} (line {next_line})",
+                f"unreadable CSV: {error}",
+                kind="csv error",
+            )
             next_line = rows.line_num + 1
             continue
         first_line, next_line = next_line, rows.line_num + 1
@@ -81,7 +90,10 @@ def _read_rows(
         location = f"row {number} (line {first_line})"
         if len(row) != width:
             log.reject(
-                source, location, f"row has {len(row)} fields; the header has {width}", kind="column count"
+                source,
+                location,
+                f"row has {len(row)} fields; the header has {width}",
+                kind="column count",
             )
             continue
         record = dict(zip(header, row, strict=True))
@@ -91,7 +103,9 @@ def _read_rows(
             context.assembler.add_record(record, source, location)
 
 
-def _add_export_row(record: dict[str, str], source: str, location: str, context: ReadContext) -> None:
+def _add_export_row(
+    record: dict[str, str], source: str, location: str, context: ReadContext
+) -> None:
     file_name = record.get("file") or record.get("filename") or record.get("path") or ""
     extra: dict[str, str] = {}
     if file_name:
@@ -99,4 +113,4 @@ def _add_export_row(record: dict[str, str], source: str, location: str, context:
         extra["folder"] = posixpath.dirname(file_name.replace("\\", "/"))
     if record.get("id"):
         extra["id"] = record["id"]
-    add_raw_message(record["message"], source, location, context, extra)
+    add_raw_message(record["message"], source, location, context, overrides=extra)

@@ -74,7 +74,11 @@ def _read_array(text: str, position: int, source: str, context: ReadContext) -> 
         position = _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
         if position >= length:
             if number:
-                log.repair(source, f"record {number}", "file ends before the closing ']' (truncated?); all records up to here were kept")
+                log.repair(
+                    source,
+                    f"record {number}",
+                    "file ends before the closing ']' (truncated?); all records up to here were kept",
+                )
             return
         if text[position] == "]":
             return
@@ -89,7 +93,11 @@ def _read_array(text: str, position: int, source: str, context: ReadContext) -> 
             )
             return
         except RecursionError:
-            log.reject(source, f"record {number + 1}", "JSON nested too deeply; the rest of the file could not be read")
+            log.reject(
+                source,
+                f"record {number + 1}",
+                "JSON nested too deeply; the rest of the file could not be read",
+            )
             return
         number += 1
         _add(value, number, source, context)
@@ -111,7 +119,10 @@ def _add(value: Any, number: int, source: str, context: ReadContext) -> None:
         context.assembler.add_record(value, source, f"record {number}")
     else:
         context.log.reject(
-            source, f"record {number}", f"a JSON {json_type(value)}, not an object", kind="not an object"
+            source,
+            f"record {number}",
+            f"a JSON {json_type(value)}, not an object",
+            kind="not an object",
         )
 
 
@@ -144,7 +155,10 @@ def read_jsonl(data: bytes, source: str, context: ReadContext) -> str:
         except json.JSONDecodeError as error:
             hint = "; the file may be truncated" if position >= length else ""
             context.log.reject(
-                source, location, f"invalid JSON: {error.msg} (column {error.colno}){hint}", kind="invalid json"
+                source,
+                location,
+                f"invalid JSON: {error.msg} (column {error.colno}){hint}",
+                kind="invalid json",
             )
             continue
         except RecursionError:

@@ -1,0 +1,182 @@
+"""Starting a run in the background for the UI: `python -m pipeline.run ... --json` as a detached
+process whose output goes to `.rlm/launches/<run name>/`.
+
+The API key, when the analyst typed one, reaches the child ONLY through its environment
+(never argv, never a file); log tails shown back are scrubbed of it. The run itself is then
+followed through the ZenML store (`pipeline.runs.get_run(handle.run_name)`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+import psutil
+
+from pipeline import zenml_env
+from pipeline.run import default_run_name
+from pipeline.schemas import Budget, LLMSettings
+
+LAUNCH_ROOT = zenml_env.REPO_ROOT / ".rlm" / "launches"
+TAIL_BYTES = 4_000
+REDACTED = "[redacted]"
+
+
+@dataclass(frozen=True)
+class LaunchHandle:
+    run_name: str
+    pid: int
+    log_path: str  # stderr of the child (ZenML logs, errors)
+    started_at: datetime
+
+    @property
+    def stdout_path(self) -> str:
+        return str(Path(self.log_path).with_name("stdout.json"))
+
+
+@dataclass(frozen=True)
+class LaunchStatus:
+    state: Literal["running", "exited"]
+    exit_code: int | None = None
+    error: str | None = None  # last lines of the log when the process exited non-zero
+
+
+def launch_run(
+    source_path: str,
+    query: str,
+    budget: Budget,
+    llm: LLMSettings,
+    *,
+    api_key: str | None = None,
+    run_name: str | None = None,
+    launch_root: Path | None = None,
+) -> LaunchHandle:
+    """Start the CLI detached (own session, survives the UI's rerun) and return at once."""
+    run_name = run_name or default_run_name()
+    folder = (launch_root or LAUNCH_ROOT) / run_name
+    folder.mkdir(parents=True, exist_ok=True)
+    budget = budget.clamped()
+    argv = [
+        sys.executable,
+        "-m",
+        "pipeline.run",
+        "--source",
+        str(source_path),
+        "--query",
+        query,
+        "--max-chunks",
+        str(budget.max_chunks),
+        "--max-iterations",
+        str(budget.max_iterations),
+        "--model",
+        llm.model,
+        "--run-name",
+        run_name,
+        "--json",
+    ]
+    if llm.base_url:
+        argv += ["--base-url", llm.base_url]
+    if budget.max_usd_total is not None:
+        argv += ["--max-usd", str(budget.max_usd_total)]
+    if budget.max_tokens_total is not None:
+        argv += ["--max-tokens", str(budget.max_tokens_total)]
+    env = child_environment(llm, api_key)
+    log_path = folder / "stderr.log"
+    with open(folder / "stdout.json", "wb") as out, open(log_path, "wb") as err:
+        process = subprocess.Popen(
+            argv,
+            cwd=zenml_env.REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+    handle = LaunchHandle(run_name=run_name, pid=process.pid, log_path=str(log_path), started_at=datetime.now(UTC))
+    (folder / "launch.json").write_text(
+        json.dumps({"run_name": run_name, "pid": process.pid, "started_at": handle.started_at.isoformat()})
+    )
+    return handle
+
+
+def child_environment(llm: LLMSettings, api_key: str | None) -> dict[str, str]:
+    """The child's environment: ours, the project's ZenML config, the model mode, and the key."""
+    env = dict(os.environ)
+    env["ZENML_CONFIG_PATH"] = str(zenml_env.configure())
+    env["PYTHONUNBUFFERED"] = "1"
+    if api_key:
+        env["OPENAI_API_KEY"] = api_key
+    if llm.mode == "deterministic":
+        # the analyst chose no model: do not let an inherited key or URL switch the mode
+        env.pop("OPENAI_API_KEY", None)
+        env.pop("OPENAI_BASE_URL", None)
+    elif llm.base_url:
+        env["OPENAI_BASE_URL"] = llm.base_url
+    return env
+
+
+def launch_status(handle: LaunchHandle, api_key: str | None = None) -> LaunchStatus:
+    """Is the launched process still running; if it exited non-zero, why (log tail, scrubbed)."""
+    try:
+        process = psutil.Process(handle.pid)
+        if process.status() != psutil.STATUS_ZOMBIE and _same_process(process, handle):
+            return LaunchStatus(state="running")
+        code = _reap(handle.pid)
+    except psutil.NoSuchProcess:
+        code = _reap(handle.pid)
+    if code is None:
+        code = _exit_code_from_output(handle)
+    error = None if code == 0 else log_tail(handle, api_key) or "the run process exited"
+    return LaunchStatus(state="exited", exit_code=code, error=error)
+
+
+def log_tail(handle: LaunchHandle, api_key: str | None = None, max_bytes: int = TAIL_BYTES) -> str:
+    """The last lines of the child's stderr, with any API key removed."""
+    path = Path(handle.log_path)
+    if not path.exists():
+        return ""
+    with open(path, "rb") as handle_file:
+        handle_file.seek(max(0, path.stat().st_size - max_bytes))
+        text = handle_file.read().decode("utf-8", errors="replace")
+    return scrub(text, api_key).strip()
+
+
+def scrub(text: str, api_key: str | None = None) -> str:
+    for secret in {api_key, os.environ.get("OPENAI_API_KEY")}:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _same_process(process: psutil.Process, handle: LaunchHandle) -> bool:
+    """Guards against pid reuse: the process must have started around the launch."""
+    started = datetime.fromtimestamp(process.create_time(), UTC)
+    return abs((started - handle.started_at).total_seconds()) < 60
+
+
+def _reap(pid: int) -> int | None:
+    """Exit code of our own finished child (None when it is not our child or already reaped)."""
+    try:
+        finished, status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return None
+    if finished == 0:
+        return None
+    return os.waitstatus_to_exitcode(status)
+
+
+def _exit_code_from_output(handle: LaunchHandle) -> int | None:
+    """Without a reapable child (e.g. after a UI restart), infer success from the JSON output."""
+    try:
+        result = json.loads(Path(handle.stdout_path).read_text() or "null")
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not isinstance(result, dict):
+        return None
+    return 0 if result.get("status") == "completed" else 1

@@ -1,0 +1,191 @@
+"""UI components against hand-made run views: escaping, figures, frames, replay, citations."""
+
+from __future__ import annotations
+
+import string
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st_h
+from streamlit.testing.v1 import AppTest
+
+from tests.ui.factories import T0, XSS, make_run, make_trajectory
+from ui.components import cost_charts, progress_table, runs_table, timeline
+from ui.components.safe_text import html_escape, md_escape
+
+# --- Escaping ----------------------------------------------------------------------------------
+
+
+def test_md_escape_neutralises_html_links_and_markdown():
+    escaped = md_escape(XSS + " **bold** $x$ :red[hi] `code`")
+    assert "<" not in escaped and ">" not in escaped
+    assert "&lt;script&gt;" in escaped
+    assert "\\[click\\]\\(javascript\\:" in escaped
+    assert "\\*\\*bold\\*\\*" in escaped and "\\$x\\$" in escaped and "\\:red\\[hi\\]" in escaped
+
+
+@given(st_h.text(alphabet=string.printable, max_size=80))
+def test_md_escape_leaves_no_bare_punctuation(text: str):
+    escaped = md_escape(text)
+    i = 0
+    while i < len(escaped):
+        char = escaped[i]
+        if char == "\\":
+            assert escaped[i + 1] in string.punctuation
+            i += 2
+            continue
+        if char == "&":
+            assert escaped[i:].startswith(("&lt;", "&gt;", "&amp;"))
+        assert char not in "<>[]()*_`$:#|~!"
+        i += 1
+
+
+def test_html_escape_for_plotly_labels():
+    assert html_escape("<b>x</b>\ny") == "&lt;b&gt;x&lt;/b&gt;<br>y"
+    assert html_escape("a" * 50, max_chars=10).endswith("…")
+
+
+# --- Figures and frames -----------------------------------------------------------------------
+
+
+def test_trajectory_figure_has_one_trace_per_kind_and_escaped_hover():
+    trajectory = make_trajectory()
+    figure = timeline.trajectory_figure(trajectory, current_seq=2)
+    kinds = {trace.name for trace in figure.data}
+    assert kinds == {"preview", "plan", "tool_call", "reflect", "summarize"}
+    payload = figure.to_json()
+    assert "<script>" not in payload and "&lt;script&gt;" in payload
+    assert len(figure.layout.shapes) == 1  # the replayed event is marked
+
+
+def test_gantt_figure_shows_every_started_chunk():
+    run = make_run()
+    run.chunks[3].started_at = None
+    figure = timeline.gantt_figure(run)
+    plotted = {y for trace in figure.data for y in trace.y}
+    assert plotted == {"chunk_00", "chunk_01", "chunk_02"}
+    for chunk in run.chunks:
+        chunk.started_at = None
+    assert timeline.gantt_figure(run) is None
+
+
+def test_cost_bars_draw_the_runs_p95():
+    frame = cost_charts.chunk_frame(make_run(chunk_costs=(0.001, 0.002, 0.003, 0.1)))
+    figure = cost_charts.bar_with_p95(frame, "cost_usd", "Cost", "USD")
+    (line,) = figure.layout.shapes
+    assert line.y0 == pytest.approx(np.percentile([0.001, 0.002, 0.003, 0.1], 95))
+    assert list(figure.data[0].y) == [0.001, 0.002, 0.003, 0.1]
+
+
+def test_heavy_tail_marks_p50_p95_p99_across_runs():
+    runs = [make_run(run_id=f"r{i}", chunk_costs=(0.001 * i, 0.01 * i)) for i in range(1, 6)]
+    costs = cost_charts.history_costs(runs)
+    assert len(costs) == 10
+    histogram, ecdf = cost_charts.heavy_tail_figures(costs)
+    for figure in (histogram, ecdf):
+        marked = sorted(shape.x0 for shape in figure.layout.shapes)
+        expected = sorted(np.percentile(costs["cost_usd"], q) for q in (50, 95, 99))
+        assert marked == pytest.approx(expected)
+
+
+def test_progress_frame_counts_elapsed_time_of_running_chunks():
+    run = make_run(status="running")
+    run.chunks[0].status = "running"
+    run.chunks[0].started_at = T0
+    frame = progress_table.progress_frame(run, now=T0 + timedelta(seconds=7))
+    assert frame.loc[0, "elapsed (s)"] == 7.0
+    assert frame.loc[1, "elapsed (s)"] == run.chunks[1].duration_s
+    assert frame.loc[0, "status"].endswith("running")
+
+
+def test_history_frame_flags_stale_runs():
+    frame = runs_table.history_frame([make_run(), make_run(run_id="r2", status="stale")])
+    assert list(frame["status"]) == ["✅ completed", "⚠ stale"]
+    assert frame.loc[0, "total cost (USD)"] == pytest.approx(0.0135)
+
+
+# --- Rendered components (AppTest with hand-made objects) -------------------------------------
+
+
+def _report_app() -> None:
+    from tests.ui.factories import make_email, make_report, make_run
+    from ui import run_store, state
+    from ui.components.report_view import render_downloads, render_report
+
+    run_store.email = lambda run, email_id: make_email(email_id)
+    run_store.report_markdown = lambda run: "# report"
+    run_store.report_html = lambda run: "<html></html>"
+    state.init_state()
+    run, report = make_run(), make_report()
+    render_downloads(run, report)
+    render_report(run, report)
+
+
+def _dialogs(at: AppTest) -> list:
+    found = []
+
+    def walk(node) -> None:
+        for child in getattr(node, "children", {}).values():
+            if getattr(child, "type", "") == "dialog":
+                found.append(child)
+            walk(child)
+
+    walk(at._tree)
+    return found
+
+
+def test_report_view_escapes_text_and_opens_a_cited_email(monkeypatch):
+    from ui import run_store
+
+    for name in ("email", "report_markdown", "report_html"):
+        monkeypatch.setattr(run_store, name, getattr(run_store, name))  # restored after the test
+    at = AppTest.from_function(_report_app, default_timeout=30).run()
+    assert not at.exception
+    rendered = "\n".join(m.value for m in at.markdown)
+    assert "Finding one &lt;script&gt;" in rendered and "<script>" not in rendered
+    assert "javascript\\:" in rendered and "](javascript:" not in rendered
+    assert not _dialogs(at)
+
+    at.button(key="finding_0_0").click().run()
+    (dialog,) = _dialogs(at)
+    body = [t.value for t in at.text]
+    assert any("<script>window.__xss=1</script>" in value for value in body)  # shown as text
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == ["Download Markdown", "Download HTML", "Download JSON"]
+
+
+def _replay_app() -> None:
+    from tests.ui.factories import make_email, make_run, make_trajectory
+    from ui import run_store, state
+    from ui.components.replay import render_event, replay_controls
+
+    run_store.email = lambda run, email_id: make_email(email_id)
+    state.init_state()
+    trajectory = make_trajectory()
+    event = replay_controls(trajectory)
+    render_event(make_run(), trajectory, event)
+
+
+def _step_indicator(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step"))
+
+
+def test_replay_steps_forward_and_back(monkeypatch):
+    from ui import run_store
+
+    monkeypatch.setattr(run_store, "email", run_store.email)
+    at = AppTest.from_function(_replay_app, default_timeout=30).run()
+    assert _step_indicator(at) == "**Step 1 of 6**"
+    assert at.button(key="replay_back").disabled
+    at.button(key="replay_forward").click().run()
+    at.button(key="replay_forward").click().run()
+    assert _step_indicator(at) == "**Step 3 of 6**"
+    assert at.slider(key="replay_step").value == 3
+    assert any("tool\\_call grep" in m.value for m in at.markdown)
+    at.button(key="replay_back").click().run()
+    assert _step_indicator(at) == "**Step 2 of 6**"
+    at.slider(key="replay_step").set_value(6).run()
+    assert _step_indicator(at) == "**Step 6 of 6**"
+    assert at.button(key="replay_forward").disabled

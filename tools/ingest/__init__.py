@@ -1,0 +1,21 @@
+"""Corpus ingestion: JSON, JSON Lines, CSV (named columns or raw-RFC 822 `file,message` exports),
+mbox, .eml and .zip files into a validated `Corpus`, with a report of every record that was
+rejected or repaired.
+
+    result = ingest_path("emails.csv")
+    result.corpus, result.problems, result.summary()
+
+Pure Python: no streamlit, zenml or openai imports. Command line: `python -m tools.ingest PATH`.
+"""
+
+from tools.ingest.core import DEFAULT_MAX_BYTES, IngestResult, ingest_bytes, ingest_path
+from tools.ingest.problems import IngestError, IngestProblem
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "IngestError",
+    "IngestProblem",
+    "IngestResult",
+    "ingest_bytes",
+    "ingest_path",
+]

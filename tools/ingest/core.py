@@ -1,0 +1,155 @@
+"""Entry points: `ingest_path` / `ingest_bytes` read a file of any supported format into a
+`Corpus` plus the list of problems met on the way, as an `IngestResult`.
+
+Bad records never stop an ingestion; `IngestError` is raised only when nothing usable comes
+out: an unreadable, empty, oversized or unrecognised file, or zero valid emails.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tools.ingest.assemble import EmailAssembler
+from tools.ingest.detect import FORMATS, detect_format
+from tools.ingest.problems import IngestError, IngestProblem, ProblemLog
+from tools.ingest.readers import ReadContext, reader_for
+from tools.models import Corpus
+
+logger = logging.getLogger(__name__)
+
+MAX_UPLOAD_ENV = "RLM_MAX_UPLOAD_MB"
+DEFAULT_MAX_MB = 200
+MEGABYTE = 1024 * 1024
+
+
+def _max_bytes_from_env() -> int:
+    raw = os.environ.get(MAX_UPLOAD_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_MB * MEGABYTE
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes > 0:
+        logger.warning(
+            "ignoring %s=%r (not a positive number); using %d MB",
+            MAX_UPLOAD_ENV,
+            raw,
+            DEFAULT_MAX_MB,
+        )
+        return DEFAULT_MAX_MB * MEGABYTE
+    return int(megabytes * MEGABYTE)
+
+
+DEFAULT_MAX_BYTES = _max_bytes_from_env()
+
+
+class IngestResult(BaseModel):
+    """The corpus read from one file and every problem met while reading it.
+
+    `rejected_count` / `repaired_count` are the true totals; `problems` keeps the first
+    occurrences of each kind of problem in full and folds the rest into one line per kind.
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    corpus: Corpus
+    problems: list[IngestProblem]
+    source: str
+    format: str
+    rejected_count: int = 0
+    repaired_count: int = 0
+
+    def summary(self) -> dict[str, Any]:
+        date_range = self.corpus.date_range()
+        return {
+            "source": self.source,
+            "format": self.format,
+            "emails": len(self.corpus),
+            "date_range": [d.isoformat() for d in date_range] if date_range else None,
+            "top_senders": [[sender, count] for sender, count in self.corpus.top_senders(5)],
+            "problems": self.rejected_count + self.repaired_count,
+            "rejected": self.rejected_count,
+            "repaired": self.repaired_count,
+        }
+
+
+def format_megabytes(n_bytes: float) -> str:
+    return f"{n_bytes / MEGABYTE:.1f} MB" if n_bytes % MEGABYTE else f"{n_bytes // MEGABYTE:.0f} MB"
+
+
+def _check_size(size: int, source: str, max_bytes: int) -> None:
+    if size > max_bytes:
+        raise IngestError(
+            f"{source} is {size / MEGABYTE:.1f} MB; the limit is {format_megabytes(max_bytes)} "
+            f"(set {MAX_UPLOAD_ENV})"
+        )
+
+
+def ingest_path(
+    path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
+) -> IngestResult:
+    """Read an email file (format detected from content and extension) into a corpus."""
+    file_path = Path(path)
+    try:
+        size = file_path.stat().st_size
+        if file_path.is_dir():
+            raise IngestError(f"{file_path} is a directory; pick a file (or zip the folder)")
+        _check_size(size, file_path.name, max_bytes)
+        data = file_path.read_bytes()
+    except OSError as error:
+        raise IngestError(f"cannot read {file_path}: {error.strerror or error}") from None
+    return ingest_bytes(data, file_path.name, max_bytes=max_bytes)
+
+
+def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
+    """Read the bytes of an email file called `filename` (used for messages and detection)."""
+    source = filename or "upload"
+    _check_size(len(data), source, max_bytes)
+    if not data.strip():
+        raise IngestError(f"{source} is empty")
+    format_name = detect_format(data, source)
+    if format_name is None:
+        raise IngestError(
+            f"{source}: unknown format; expected one of {', '.join(FORMATS)} "
+            f"(JSON, JSON Lines, CSV, mbox, .eml or .zip)"
+        )
+    log = ProblemLog()
+    assembler = EmailAssembler(log)
+    context = ReadContext(assembler=assembler, log=log, max_bytes=max_bytes)
+    try:
+        read_format = reader_for(format_name)(data, source, context)
+    except IngestError as error:
+        error.problems = [*log.problems(), *error.problems]
+        raise
+    except RecursionError:
+        raise IngestError(
+            f"{source}: structure nested too deeply to read", log.problems()
+        ) from None
+    if not assembler.emails:
+        raise IngestError(_nothing_usable(source, log), log.problems())
+    logger.info("ingested %d emails from %s (%s)", len(assembler.emails), source, read_format)
+    return IngestResult(
+        corpus=Corpus(assembler.emails),
+        problems=log.problems(),
+        source=source,
+        format=read_format,
+        rejected_count=log.rejected,
+        repaired_count=log.repaired,
+    )
+
+
+def _nothing_usable(source: str, log: ProblemLog) -> str:
+    first = log.first_rejection()
+    if first is None:
+        return f"no usable emails in {source}: it holds no email records"
+    where = first.location if first.source == source else f"{first.source} {first.location}"
+    return (
+        f"no usable emails in {source}: {log.rejected:,} record{'s' if log.rejected != 1 else ''} "
+        f"rejected, first: {where}: {first.reason}"
+    )
