@@ -109,7 +109,7 @@ def prepare_pattern(pattern: str) -> PreparedPattern:
             ),
         )
     try:
-        matcher = regex.compile(pattern, _FLAGS)
+        matcher = regex.compile(_anchor_to_records(pattern), _FLAGS)
     except (regex.error, OverflowError, RecursionError, ValueError) as exc:
         logger.debug("pattern %r is not a valid regex (%s); searching it literally", pattern, exc)
         return PreparedPattern(pattern, literal=pattern.lower(), literal_fallback=True)
@@ -122,16 +122,17 @@ def prepare_pattern(pattern: str) -> PreparedPattern:
             return PreparedPattern(pattern, branches=prepared)
     lowered = _lowercase_equivalent(body)
     if lowered is not None:
+        lowered = _anchor_to_records(lowered)
         try:
             matcher = regex.compile(lowered, regex.MULTILINE)
         except (regex.error, OverflowError, RecursionError, ValueError):
             lowered = None
     flags = regex.MULTILINE if lowered is not None else _FLAGS
-    source = lowered if lowered is not None else pattern
+    source = lowered if lowered is not None else _anchor_to_records(pattern)
     # In verbose mode a trailing "# comment" would swallow the wrapper's ")", so end it on a newline.
     closing = "\n)" if matcher.flags & regex.VERBOSE else ")"
     try:
-        scanner = regex.compile(f"(?:{source}{closing}(?-i:[^\x1e]*+)", flags)
+        scanner = regex.compile(f"(?:{source}{closing}((?-i:[^\x1e]*+))", flags)
     except (regex.error, OverflowError, RecursionError, ValueError):
         scanner = None  # scan_records falls back to one search per record
     return PreparedPattern(
@@ -141,6 +142,25 @@ def prepare_pattern(pattern: str) -> PreparedPattern:
 
 _INLINE_FLAGS = re.compile(r"\(\?([a-zA-Z]*)(-[a-zA-Z]*)?[:)]")
 _BACKREFERENCE = re.compile(r"\\[0-9g]|\(\?P=|\(\?\(")
+
+
+_RECORD_ANCHORS = {"A": "(?:\\A|(?<=\\x1e\\n))", "Z": "(?=\\n\\x1e|\\Z)", "z": "(?=\\n\\x1e|\\Z)"}
+
+
+def _anchor_to_records(pattern: str) -> str:
+    """`\\A` / `\\Z` rewritten to match at the start / end of each email, not of the haystack."""
+    if "\\A" not in pattern and "\\Z" not in pattern and "\\z" not in pattern:
+        return pattern
+    parts, index = [], 0
+    while index < len(pattern):
+        if pattern[index] == "\\" and index + 1 < len(pattern):
+            escape = pattern[index + 1]
+            parts.append(_RECORD_ANCHORS.get(escape, pattern[index : index + 2]))
+            index += 2
+            continue
+        parts.append(pattern[index])
+        index += 1
+    return "".join(parts)
 
 
 def _lowercase_equivalent(pattern: str) -> str | None:
@@ -380,12 +400,20 @@ def _scan_with_scanner(
         restart_at = None
         for match in prepared.scanner.finditer(text, position, timeout=_remaining(deadline)):
             record = bisect_right(starts, match.start()) - 1
-            if match.start() > ends[record] or (positions and positions[-1] == record):
-                continue  # an empty match inside a separator, or a second hit in one record
+            if match.start() > ends[record]:  # began inside a separator
+                if record + 1 < count and match.end() > starts[record + 1]:
+                    restart_at = starts[record + 1]  # and swallowed the next record: rescan it
+                    break
+                continue
             pattern_end = match.start(tail_group)
-            if pattern_end <= ends[record] or _matches_alone(prepared, haystack, record, deadline):
+            crossed = pattern_end > ends[record]
+            # A record already found may match again only if its text holds a "\x1e".
+            already_found = bool(positions) and positions[-1] == record
+            if not already_found and (
+                not crossed or _matches_alone(prepared, haystack, record, deadline)
+            ):
                 positions.append(record)
-            if pattern_end > ends[record]:  # ran across records: rescan from the next one
+            if crossed:  # ran across records: rescan from the next one
                 restart_at = starts[record + 1] if record + 1 < count else len(text) + 1
                 break
         if restart_at is None:

@@ -9,6 +9,7 @@ the handle, the budget or anywhere on disk.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import streamlit as st
@@ -50,15 +51,35 @@ def start_run(
 
 
 def launch_failure(handle: Any) -> str | None:
-    """Why the launched process ended before registering a run, or None while all is well."""
+    """Why the launched process ended before its run showed up, or None while all is well.
+
+    Returns one readable line (the CLI's `error: ...` line, or the last log line that is not
+    part of a traceback) plus where the full log is; never the traceback itself.
+    """
     from pipeline.launch import launch_status
 
     try:
-        status = launch_status(handle)
+        status = launch_status(handle, st.session_state.get(state.API_KEY) or None)
     except Exception as exc:  # a status read must never break the page
         logger.warning("launch_status failed: %s", exc)
         return None
-    error = getattr(status, "error", None)
-    if error:
-        return str(error)
-    return None
+    if status.state == "running" or status.exit_code == 0:
+        return None
+    return f"{error_line(status.error or '')} (full log: {handle.log_path})"
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_TRACEBACK_LINE = re.compile(r'^(Traceback|\s+File "|\s{2,}\S|\s*\^+\s*$|During handling)')
+
+
+def error_line(log_tail: str) -> str:
+    """The most telling line of a failed run's log: the CLI's `error:` line when there is one."""
+    plain = _ANSI.sub("", log_tail)
+    lines = [line.rstrip() for line in plain.splitlines() if line.strip()]
+    for line in reversed(lines):
+        if line.lstrip().lower().startswith("error:"):
+            return line.strip()[len("error:") :].strip()
+    for line in reversed(lines):
+        if not _TRACEBACK_LINE.match(line):
+            return line.strip()
+    return "the run process exited with an error"

@@ -118,3 +118,8 @@ def email(run: RunView, email_id: str) -> Email | None:
     if run.finished:
         return _email(run.run_id, email_id, run)
     return _runs().load_email(run, email_id)
+
+
+def recent_finished_runs(limit: int = 30) -> list[RunView]:
+    """Full views (with chunks) of the newest finished runs; each read is cached."""
+    return [get_run(run.run_id) for run in list_runs(limit) if run.finished]

@@ -31,7 +31,7 @@ from pipeline.agent.schemas import (
 from tools.models import Corpus, Email
 
 TERMS_PER_GREP = 3
-CITE_RELATIVE_SCORE = 0.5  # cite candidates scoring at least this fraction of the best
+CITE_RELATIVE_SCORE = 0.6  # cite candidates scoring at least this fraction of the best
 MAX_CITED = 6
 SEPARATED_RATIO = 1.6  # best cited score / best uncited score that counts as "well separated"
 MAX_ANSWER_CHARS = 2_000
@@ -93,9 +93,8 @@ class DeterministicPlanner:
             everything = list(self.terms_by_strength) or ["."]
             calls.append(_call("grep", "all question terms", pattern=grep_pattern(everything)))
         calls = calls[:MAX_CALLS_PER_PLAN]
-        reason = (
-            f"round {iteration}: search the rarest question terms in this chunk first"
-            + (f", and the people/dates the question names" if len(calls) > 1 else "")
+        reason = f"round {iteration}: search the rarest question terms in this chunk first" + (
+            ", and the people/dates the question names" if len(calls) > 1 else ""
         )
         return Plan(calls=calls, reason=reason)
 
@@ -103,7 +102,9 @@ class DeterministicPlanner:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
         if focus:
             focus_words = {word_prefix(w) for w in _NAME_TOKEN.findall(focus)}
-            remaining.sort(key=lambda t: word_prefix(t) not in focus_words)  # stable: focus terms first
+            remaining.sort(
+                key=lambda t: word_prefix(t) not in focus_words
+            )  # stable: focus terms first
         return remaining[:TERMS_PER_GREP]
 
     def _person_and_date_calls(self) -> list[ToolCall]:
@@ -120,7 +121,9 @@ class DeterministicPlanner:
     def reflect(self, iteration: int, new_matches: int) -> Reflection:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
         if not remaining:
-            return Reflection(sufficient=True, reason="every question term searched", next_focus=None)
+            return Reflection(
+                sufficient=True, reason="every question term searched", next_focus=None
+            )
         if new_matches == 0:
             return Reflection(
                 sufficient=True, reason="the last round found no new emails", next_focus=None

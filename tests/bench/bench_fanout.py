@@ -29,8 +29,21 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from pipeline.schemas import Budget, LLMSettings
-from tests.bench.common import (
+from pipeline import zenml_env
+
+zenml_env.configure()  # before zenml is imported (a worker inherits its own ZENML_CONFIG_PATH)
+
+from zenml import pipeline as zenml_pipeline  # noqa: E402
+
+from pipeline.pipelines.rlm import chunk_budget, rlm_analysis  # noqa: E402
+from pipeline.schemas import Budget, LLMSettings  # noqa: E402
+from pipeline.steps import (  # noqa: E402
+    aggregate_results,
+    load_corpus,
+    plan_decomposition,
+    process_chunk,
+)
+from tests.bench.common import (  # noqa: E402
     BenchRow,
     bench_env,
     emit,
@@ -54,53 +67,41 @@ _ID_LINE = re.compile(r"^[ \t]*\[id:\s*([^\]\n]+?)\s*\]", re.MULTILINE)
 # --- Worker: runs inside a fresh process with its own ZENML_CONFIG_PATH --------------------------
 
 
-def _define_sequential_pipeline():
+@zenml_pipeline(name="rlm_analysis_sequential", dynamic=True)
+def rlm_analysis_sequential(
+    source: str,
+    source_fingerprint: str,
+    query: str,
+    budget: Budget,
+    llm: LLMSettings,
+    max_bytes: int,
+) -> None:
     """`rlm_analysis` with the chunk steps called one after another (the naive pattern)."""
-    from zenml import pipeline
-
-    from pipeline.pipelines.rlm import chunk_budget
-    from pipeline.steps import aggregate_results, load_corpus, plan_decomposition, process_chunk
-
-    @pipeline(name="rlm_analysis_sequential", dynamic=True)
-    def rlm_analysis_sequential(
-        source: str,
-        source_fingerprint: str,
-        query: str,
-        budget: Budget,
-        llm: LLMSettings,
-        max_bytes: int,
-    ) -> None:
-        budget = budget.clamped()
-        corpus = load_corpus(source, source_fingerprint, max_bytes)
-        plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
-        plan = plan_artifact.load()
-        per_chunk = chunk_budget(budget, len(plan.chunks))
-        results = []
-        for spec in plan.chunks:
-            chunk_result, _trajectory = process_chunk(corpus, spec, query, per_chunk, llm, id=spec.id)
-            results.append(chunk_result)
-        aggregate_results(corpus, results, [], query, llm, plan_artifact, plan_calls)
-
-    return rlm_analysis_sequential
+    budget = budget.clamped()
+    corpus = load_corpus(source, source_fingerprint, max_bytes)
+    plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
+    plan = plan_artifact.load()
+    per_chunk = chunk_budget(budget, len(plan.chunks))
+    results = []
+    for spec in plan.chunks:
+        chunk_result, _trajectory = process_chunk(corpus, spec, query, per_chunk, llm, id=spec.id)
+        results.append(chunk_result)
+    aggregate_results(corpus, results, [], query, llm, plan_artifact, plan_calls)
 
 
 def run_worker(mode: str, chunks: int, iterations: int, source: str) -> dict:
     """Run one pipeline in this process and describe it (wall time excludes imports/store setup)."""
-    from pipeline import zenml_env
-
-    zenml_env.configure()
     from zenml.client import Client
 
     from pipeline import runs
     from pipeline.agent.llm import resolve_settings
-    from pipeline.pipelines.rlm import rlm_analysis
     from pipeline.run import file_fingerprint
 
     Client().active_stack  # noqa: B018 - initialise the local store before the clock starts
     llm = resolve_settings()
     if llm.mode != "llm":
         raise RuntimeError("the fan-out worker needs OPENAI_BASE_URL pointing at the fake server")
-    pipeline_fn = rlm_analysis if mode == "concurrent" else _define_sequential_pipeline()
+    pipeline_fn = rlm_analysis if mode == "concurrent" else rlm_analysis_sequential
     budget = Budget(max_chunks=chunks, max_iterations=iterations)
     fingerprint = file_fingerprint(source)
     started_at = time.time()

@@ -228,14 +228,18 @@ def _adversarial_emails(last_date: datetime) -> list[Email]:
 # --- measuring ---------------------------------------------------------------------------------
 
 
-def _time_calls(calls: list[Callable[[], ToolResult]], repeats: int) -> list[float]:
-    timings = []
+def _time_calls(
+    calls: list[Callable[[], ToolResult]], repeats: int
+) -> tuple[list[float], list[float]]:
+    """Wall and process-CPU milliseconds of each call (CPU time is what a loaded machine spares)."""
+    wall, cpu = [], []
     for _ in range(repeats):
         for call in calls:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             call()
-            timings.append((time.perf_counter() - started) * 1000)
-    return timings
+            wall.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - cpu_started) * 1000)
+    return wall, cpu
 
 
 def run(size: int, repeats: int, seed: int) -> dict:
@@ -252,8 +256,9 @@ def run(size: int, repeats: int, seed: int) -> dict:
     }
     latency = {}
     for tool, calls in tool_calls.items():
-        timings = _time_calls(calls, repeats)
+        timings, cpu = _time_calls(calls, repeats)
         latency[tool] = {
+            "cpu_p95_ms": percentile(cpu, 95),
             "p50_ms": percentile(timings, 50),
             "p95_ms": percentile(timings, 95),
             "calls": len(timings),
@@ -268,10 +273,11 @@ def run(size: int, repeats: int, seed: int) -> dict:
         }
     hostile = []
     for pattern in HOSTILE_PATTERNS:
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         result = grep(index, pattern)
         wall = (time.perf_counter() - began) * 1000
-        hostile.append({"pattern": pattern, "ms": wall, "timed_out": result.timed_out,
+        cpu = (time.process_time() - cpu_began) * 1000
+        hostile.append({"pattern": pattern, "ms": wall, "cpu_ms": cpu, "timed_out": result.timed_out,
                         "error": result.error, "matches": result.match_count})  # fmt: skip
     began = time.perf_counter()
     bm25 = BM25Index(corpus)
@@ -305,11 +311,11 @@ def to_rows(figures: dict, command: str) -> list[BenchRow]:
     for tool, stats in figures["latency"].items():
         target = f"p95 <= {GREP_P95_TARGET_MS:.0f} ms" if tool == "grep" else ""
         passed = stats["p95_ms"] <= GREP_P95_TARGET_MS if tool == "grep" else None
-        rows.append(BenchRow(BENCHMARK, f"{tool} p50 / p95 ({n})", f"{stats['p50_ms']:.1f} / {stats['p95_ms']:.1f} ms",
+        rows.append(BenchRow(BENCHMARK, f"{tool} p50 / p95 ({n})", f"{stats['p50_ms']:.1f} / {stats['p95_ms']:.1f} ms (CPU p95 {stats['cpu_p95_ms']:.1f} ms)",
                              target, passed, command, raw=stats))  # fmt: skip
     worst = max(figures["hostile"], key=lambda item: item["ms"])
     rows.append(BenchRow(BENCHMARK, f"hostile regex worst of {len(figures['hostile'])}",
-                         f"{worst['ms']:.1f} ms", f"<= {HOSTILE_TARGET_MS:.0f} ms",
+                         f"{worst['ms']:.1f} ms (CPU {worst['cpu_ms']:.1f} ms)", f"<= {HOSTILE_TARGET_MS:.0f} ms",
                          worst["ms"] <= HOSTILE_TARGET_MS, command, note=f"worst: {worst['pattern']}"))  # fmt: skip
     rows.append(
         BenchRow(
@@ -351,10 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| grep pattern | ms | matches |\n|---|---|---|")
     for pattern, detail in figures["grep_patterns"].items():
         print(f"| `{_cell(pattern)}` | {detail['ms']:.1f} | {detail['matches']:,} |")
-    print("\n| hostile pattern | ms | timed out | error |\n|---|---|---|---|")
+    print("\n| hostile pattern | ms | CPU ms | timed out | error |\n|---|---|---|---|---|")
     for item in figures["hostile"]:
         print(
-            f"| `{_cell(item['pattern'])}` | {item['ms']:.1f} | {item['timed_out']} | {item['error'] or ''} |"
+            f"| `{_cell(item['pattern'])}` | {item['ms']:.1f} | {item['cpu_ms']:.1f} | {item['timed_out']} | {item['error'] or ''} |"
         )
     return 0
 

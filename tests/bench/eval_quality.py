@@ -76,7 +76,9 @@ def date_chunks(corpus: Corpus, n: int) -> list[Corpus]:
     return [corpus.slice(size * i // n, size * (i + 1) // n) for i in range(n)]
 
 
-def evaluate(corpus: Corpus, queries: list[LabelledQuery], chunks: int, budget: Budget) -> list[QueryScore]:
+def evaluate(
+    corpus: Corpus, queries: list[LabelledQuery], chunks: int, budget: Budget
+) -> list[QueryScore]:
     settings = LLMSettings(mode="deterministic")
     parts = date_chunks(corpus, chunks)
     scores = []
@@ -126,7 +128,9 @@ def report(scores: list[QueryScore], chunks: int) -> tuple[float, float]:
     hits = sum(s.hits for s in scores)
     print(_row("**micro total**", cited, relevant, hits))
     precision, recall = (hits / cited if cited else 0.0), hits / relevant
-    verdict = "PASS" if recall >= TARGET_RECALL and precision >= TARGET_PRECISION else "BELOW TARGET"
+    verdict = (
+        "PASS" if recall >= TARGET_RECALL and precision >= TARGET_PRECISION else "BELOW TARGET"
+    )
     seconds = sum(s.seconds for s in scores)
     print(
         f"\nmicro precision {precision:.3f}, micro recall {recall:.3f} "
@@ -144,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
     corpus = load_sample_corpus()
     queries = load_queries()
     budget = Budget(max_iterations=args.max_iterations).clamped()
-    print(f"{len(corpus)} sample emails, {len(queries)} labelled queries, budget {budget.max_iterations}")
+    print(
+        f"{len(corpus)} sample emails, {len(queries)} labelled queries, budget {budget.max_iterations}"
+    )
     for chunks in args.chunks or [1]:
         report(evaluate(corpus, queries, chunks, budget), chunks)
 

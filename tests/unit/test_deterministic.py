@@ -8,7 +8,13 @@ import pytest
 
 from data.sample import load_queries
 from pipeline.agent.dates import question_date_range
-from pipeline.agent.deterministic import cite, grep_pattern, validate_finding, word_prefix
+from pipeline.agent.deterministic import (
+    CITE_RELATIVE_SCORE,
+    cite,
+    grep_pattern,
+    validate_finding,
+    word_prefix,
+)
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import EvidenceItem, Finding
 from pipeline.schemas import Budget, LLMSettings
@@ -116,7 +122,8 @@ def test_grep_pattern_is_an_escaped_or_of_word_prefixes():
 
 
 def test_cite_keeps_scores_close_to_the_best():
-    ranked = [("a", 10.0), ("b", 8.0), ("c", 5.0), ("d", 4.9), ("e", 0.0)]
+    floor = 10.0 * CITE_RELATIVE_SCORE
+    ranked = [("a", 10.0), ("b", 8.0), ("c", floor), ("d", floor - 0.1), ("e", 0.0)]
     assert cite(ranked) == ["a", "b", "c"]
     assert cite([]) == [] and cite([("a", 0.0)]) == []
     assert len(cite([(str(i), 10.0) for i in range(20)])) <= 8

@@ -36,7 +36,6 @@ MAX_RECIPIENTS = 10_000
 QUOTE_CAP = 60  # how much of a bad value a problem report quotes
 
 Note = tuple[str, str]  # (kind, reason) of a "repaired" problem
-_RECIPIENT_FIELDS = ("to", "cc", "bcc")
 
 
 def quote(value: Any) -> str:
@@ -94,7 +93,6 @@ class EmailAssembler:
         if not subject and not body.strip():
             return "missing body and subject"
         sender = self._header(fields, "sender", notes, garbled)
-        recipients = {name: self._recipients(fields, name, notes) for name in _RECIPIENT_FIELDS}
         date = self._date(fields.get("date"), notes)
         message_id = self._header(fields, "message_id", notes, garbled) or None
         explicit_id = self._header(fields, "id", notes, garbled)
@@ -109,13 +107,13 @@ class EmailAssembler:
             notes.append(
                 ("undecodable", f"undecodable bytes in {', '.join(garbled)} (decoded as cp1252)")
             )
-        return Email.model_construct(
+        return Email(
             id=email_id,
             date=date,
             sender=sender,
-            to=recipients["to"],
-            cc=recipients["cc"],
-            bcc=recipients["bcc"],
+            to=self._recipients(fields, "to", notes),
+            cc=self._recipients(fields, "cc", notes),
+            bcc=self._recipients(fields, "bcc", notes),
             subject=subject,
             body=body,
             message_id=message_id,
@@ -132,11 +130,12 @@ class EmailAssembler:
         value = fields.get(name)
         if value is None:
             return ""
-        text = collapse_whitespace(as_text(value, name))
-        text, repaired = repair_text(text)
-        if repaired:
-            garbled.append(name)
-        return _cap(text, name, HEADER_CAP, notes)
+        text = collapse_whitespace(value if type(value) is str else as_text(value, name))
+        if not text.isascii():
+            text, repaired = repair_text(text)
+            if repaired:
+                garbled.append(name)
+        return text if len(text) <= HEADER_CAP else _cap(text, name, HEADER_CAP, notes)
 
     def _body(self, fields: dict[str, Any], notes: list[Note], garbled: list[str]) -> str:
         body = fields.get("body")
@@ -166,6 +165,8 @@ class EmailAssembler:
                 ("truncated", f"{name} cut from {len(addresses):,} to {MAX_RECIPIENTS:,} addresses")
             )
             addresses = addresses[:MAX_RECIPIENTS]
+        if all(address.isascii() and len(address) <= HEADER_CAP for address in addresses):
+            return addresses
         cleaned = []
         for address in addresses:
             address, repaired = repair_text(address)
@@ -218,7 +219,7 @@ class EmailAssembler:
                 f"duplicate id {quote(email.id)!r} (first seen at {where}); kept as {quote(new_id)!r}",
             )
         )
-        renamed = email.model_construct(**{**email.__dict__, "id": new_id})
+        renamed = email.model_copy(update={"id": new_id})
         self._seen[new_id] = (renamed, source, location)
         return renamed
 

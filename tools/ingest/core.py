@@ -3,12 +3,19 @@
 
 Bad records never stop an ingestion; `IngestError` is raised only when nothing usable comes
 out: an unreadable, empty, oversized or unrecognised file, or zero valid emails.
+
+Reading pauses the cyclic garbage collector: hundreds of thousands of new long-lived objects
+otherwise trigger repeated full collections that double the ingestion time. Nothing built here
+forms reference cycles that need it, and the previous state is restored afterwards.
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +130,8 @@ def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYT
     assembler = EmailAssembler(log)
     context = ReadContext(assembler=assembler, log=log, max_bytes=max_bytes)
     try:
-        read_format = reader_for(format_name)(data, source, context)
+        with _gc_paused():
+            read_format = reader_for(format_name)(data, source, context)
     except IngestError as error:
         error.problems = [*log.problems(), *error.problems]
         raise
@@ -134,14 +142,27 @@ def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYT
     if not assembler.emails:
         raise IngestError(_nothing_usable(source, log), log.problems())
     logger.info("ingested %d emails from %s (%s)", len(assembler.emails), source, read_format)
+    with _gc_paused():
+        corpus = Corpus(assembler.emails)
     return IngestResult(
-        corpus=Corpus(assembler.emails),
+        corpus=corpus,
         problems=log.problems(),
         source=source,
         format=read_format,
         rejected_count=log.rejected,
         repaired_count=log.repaired,
     )
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _nothing_usable(source: str, log: ProblemLog) -> str:

@@ -7,8 +7,9 @@ the caller turns into a "repaired" problem: "naive" (no zone given, UTC assumed)
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 
@@ -20,6 +21,13 @@ LATEST_YEAR = 2200
 _SMALLEST_EPOCH = 100_000_000
 _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}")
+# "Mon, 14 May 2001 16:39:00 -0700 (PDT)"; "-0000" (zone unknown) is left to the stdlib parser.
+_COMMON_RFC2822 = re.compile(
+    r"(?:[A-Za-z]{3},\s*)?(\d{1,2})\s+([A-Za-z]{3})\s+(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"\s+([+-](?!0000)\d{4})(?:\s*\(.*\))?\s*$"
+)
+_MONTHS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}  # fmt: skip
 _EXTRA_FORMATS = (
     "%m/%d/%Y %H:%M:%S",
     "%m/%d/%Y %H:%M",
@@ -69,6 +77,11 @@ def _from_text(text: str) -> datetime | None:
             pass
     if _NUMBER.fullmatch(text):
         return _from_epoch(float(text))
+    common = _COMMON_RFC2822.match(text)
+    if common:
+        parsed = _from_rfc2822_match(common)
+        if parsed is not None:
+            return parsed
     try:
         parsed = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -81,6 +94,27 @@ def _from_text(text: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def _from_rfc2822_match(match: re.Match[str]) -> datetime | None:
+    """The usual "Mon, 14 May 2001 16:39:00 -0700 (PDT)" without the stdlib's general parser."""
+    day, month_name, year, hour, minute, second, offset = match.groups()
+    month = _MONTHS.get(month_name.lower())
+    if month is None:
+        return None
+    try:
+        return datetime(
+            int(year), month, int(day), int(hour), int(minute), int(second or 0),
+            tzinfo=_zone(offset),
+        )  # fmt: skip
+    except ValueError:
+        return None
+
+
+@functools.lru_cache(maxsize=256)
+def _zone(offset: str) -> timezone:
+    minutes = int(offset[1:3]) * 60 + int(offset[3:5])
+    return timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
 
 
 def _from_epoch(number: float) -> datetime | None:

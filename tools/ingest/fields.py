@@ -100,6 +100,7 @@ def _address_from_object(value: dict[Any, Any]) -> str:
 
 
 _SIMPLE_SPLIT = re.compile(r"[,;]")
+_NEEDS_PARSING = re.compile(r"[,;<\"]")
 _WHITESPACE_RUN = re.compile(r"\s+")
 
 
@@ -115,11 +116,15 @@ def split_addresses(value: Any, field: str) -> tuple[str, ...]:
     if isinstance(value, list | tuple):
         addresses: list[str] = []
         for item in value:
-            if isinstance(item, str):
+            if type(item) is str and _NEEDS_PARSING.search(item) is None:
+                item = collapse_whitespace(item)
+                if item:
+                    addresses.append(item)
+            elif isinstance(item, str):
                 addresses.extend(split_addresses(item, field))
             elif item is not None:
                 addresses.append(collapse_whitespace(as_text(item, field)))
-        return tuple(address for address in addresses if address)
+        return tuple(addresses)
     text = collapse_whitespace(as_text(value, field))
     if not text:
         return ()

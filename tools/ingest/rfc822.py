@@ -23,6 +23,7 @@ from tools.ingest.decode import decode_bytes
 logger = logging.getLogger(__name__)
 
 HEADER_LINE = re.compile(r"[!-9;-~]+:")  # a field name (printable, no colon or space) then ":"
+_HEADER_FIELD = re.compile(r"^([!-9;-~]+):(.*(?:\r?\n[ \t].*)*)", re.MULTILINE)
 _HEADER_BLOCK_END = re.compile(r"\r?\n\r?\n")
 _HEADER_BLOCK_END_BYTES = re.compile(rb"\r?\n\r?\n")
 _CHARSET = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
@@ -101,33 +102,26 @@ def _split_head(raw: str | bytes) -> tuple[str, str | bytes]:
         match = _HEADER_BLOCK_END_BYTES.search(raw)
         head, body = (raw[: match.start()], raw[match.end() :]) if match else (raw, b"")
         return head.decode("utf-8", errors="surrogateescape"), body
+    if "\r" not in raw:  # the common case, found without a regex scan
+        end = raw.find("\n\n")
+        return (raw[:end], raw[end + 2 :]) if end >= 0 else (raw, "")
     match = _HEADER_BLOCK_END.search(raw)
     return (raw[: match.start()], raw[match.end() :]) if match else (raw, "")
 
 
 def parse_headers(header_text: str) -> dict[str, str]:
-    """Unfolded headers by lower-case name (first occurrence wins).
+    """Headers by lower-case name (first occurrence wins); folded values keep their line breaks.
 
-    Stops at the first line that is neither a header nor a continuation: a broken header
-    block is read up to where it breaks rather than dropped.
+    Lenient like mail clients: a stray non-header line inside the header block is skipped.
+    Returns {} when the text does not start with a header line (it is not a message).
     """
+    if not HEADER_LINE.match(header_text):
+        return {}
     headers: dict[str, str] = {}
-    name = ""
-    parts: list[str] = []
-    for line in header_text.splitlines():
-        if line[:1] in (" ", "\t"):
-            if name:
-                parts.append(line.strip())
-            continue
-        if name and name not in headers:
-            headers[name] = " ".join(parts).strip()
-        if not HEADER_LINE.match(line):
-            name = ""
-            break
-        key, _, value = line.partition(":")
-        name, parts = key.lower(), [value]
-    if name and name not in headers:
-        headers[name] = " ".join(parts).strip()
+    for name, value in _HEADER_FIELD.findall(header_text):
+        name = name.lower()
+        if name not in headers:
+            headers[name] = value.strip()
     return headers
 
 

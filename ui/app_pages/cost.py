@@ -38,7 +38,7 @@ with page_guard("the cost dashboard"):
     cost_charts.render_budget_usage(run, budget)
 
     st.subheader("Heavy tail across all runs")
-    costs = cost_charts.history_costs(run_store.list_runs())
+    costs = cost_charts.history_costs(run_store.recent_finished_runs())
     if costs.empty or costs["cost_usd"].max() == 0:
         st.caption("No run has spent anything yet (deterministic runs cost nothing).")
     if not costs.empty:

@@ -34,7 +34,8 @@ class CorpusPreview:
     last_date: str | None
     top_senders: list[tuple[str, int]]
     problems: list[dict[str, str]] = field(default_factory=list)
-    summary: str = ""
+    rejected: int = 0
+    repaired: int = 0
 
 
 def sha256_of(data: bytes) -> str:
@@ -65,7 +66,8 @@ def preview_bytes(digest: str, filename: str, _data: bytes) -> CorpusPreview:
             }
             for problem in result.problems
         ],
-        summary=str(result.summary()),
+        rejected=result.rejected_count,
+        repaired=result.repaired_count,
     )
 
 
@@ -99,7 +101,7 @@ def render_corpus_preview(preview: CorpusPreview) -> None:
         st.dataframe(senders, hide_index=True, key="corpus_top_senders", width="stretch")
     if preview.problems:
         st.warning(
-            f"{len(preview.problems)} ingestion problem(s): the rows below were skipped or "
-            "repaired; everything else was read."
+            f"{preview.rejected} record(s) rejected and {preview.repaired} repaired while "
+            "reading; the table says which and why. Everything else was read."
         )
         st.dataframe(pd.DataFrame(preview.problems), hide_index=True, key="corpus_problems")

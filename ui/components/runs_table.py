@@ -15,6 +15,15 @@ from ui.components.safe_text import md_escape, short
 STATUS_LABELS = {"stale": "⚠ stale", "failed": "❌ failed", "completed": "✅ completed"}
 
 
+def chunk_count(run: RunView) -> int:
+    """Chunks of a run; history views carry only totals, full views carry the chunks."""
+    return len(run.chunks) or (run.totals.chunks if run.totals else 0)
+
+
+def total_cost(run: RunView) -> float:
+    return run.total_cost_usd if run.chunks else (run.totals.cost_usd if run.totals else 0.0)
+
+
 def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
     rows = [
         {
@@ -22,8 +31,8 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
             "query": short(run.query, 90),
             "started": run.created_at,
             "status": STATUS_LABELS.get(run.status, run.status),
-            "chunks": len(run.chunks),
-            "total cost (USD)": run.total_cost_usd,
+            "chunks": chunk_count(run),
+            "total cost (USD)": total_cost(run),
             "mode": run.mode,
             "model": run.model if run.mode == "llm" else "",
         }

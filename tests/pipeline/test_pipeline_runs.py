@@ -1,0 +1,141 @@
+"""Real `rlm_analysis` runs on a local stack, in-process, through the loopback LLM server:
+fan-out matches the plan, chunks run concurrently, reruns hit the cache with zero model calls,
+and changing one chunk's emails recomputes only that chunk. Plus the clamps in deterministic mode.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.llm_server import FakeLLMServer
+from tests.pipeline.conftest import write_records
+
+pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
+
+QUERY = "Who raised concerns about the valve inspection?"
+
+
+@pytest.fixture(scope="module")
+def llm_runs(zenml_store, sample_records, tmp_path_factory):
+    """Three runs against one fake server (300 ms per reply): first, identical rerun, and a rerun
+    on a corpus where one email inside chunk_01 changed. Returns views and request counts."""
+    from pipeline import runs
+    from pipeline.run import run_pipeline
+    from pipeline.schemas import Budget, LLMSettings
+    from tools.ingest import ingest_path
+
+    folder = tmp_path_factory.mktemp("llm-runs")
+    source = write_records(folder / "mail.json", sample_records)
+    corpus = ingest_path(source).corpus
+    size = len(corpus)
+    target_id = corpus.ids[size * 3 // 6]  # middle of chunk_01 of 3 equal chunks
+    changed = copy.deepcopy(sample_records)
+    for record in changed:
+        if record["id"] == target_id:
+            record["body"] += "\nP.S. one changed line."
+    # same file name: ingestion records it in every email's `source` field
+    (folder / "changed").mkdir()
+    changed_source = write_records(folder / "changed" / "mail.json", changed)
+
+    server = FakeLLMServer(latency_ms=300)
+    server.start()
+    budget = Budget(max_chunks=3, max_iterations=3)
+    llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
+    out: dict = {"size": size, "server": server}
+    try:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("OPENAI_BASE_URL", server.base_url)
+            env.setenv("OPENAI_API_KEY", "sk-fake-test-key")
+            started = time.monotonic()
+            first = run_pipeline(str(source), QUERY, budget, llm, "test-llm-first", 10**8)
+            out["after_first"] = len(server.chat_requests())
+            out["first_s"] = time.monotonic() - started
+            second = run_pipeline(str(source), QUERY, budget, llm, "test-llm-second", 10**8)
+            out["after_second"] = len(server.chat_requests())
+            third = run_pipeline(str(changed_source), QUERY, budget, llm, "test-llm-changed", 10**8)
+            out["third_requests"] = server.chat_requests()[out["after_second"] :]
+        out["views"] = [runs.get_run(run_id) for run_id in (first, second, third)]
+        yield out
+    finally:
+        server.stop()
+
+
+def test_one_chunk_step_per_planned_chunk(llm_runs):
+    from pipeline import runs
+
+    first = llm_runs["views"][0]
+    plan = runs.load_plan(first)
+    assert first.status == "completed" and first.mode == "llm"
+    assert plan.source == "model" and len(plan.chunks) == 3
+    assert [c.id for c in first.chunks] == [s.id for s in plan.chunks]
+    assert all(c.status == "done" and c.llm_calls >= 2 for c in first.chunks)
+    assert sum(c.size for c in first.chunks) == llm_runs["size"]
+
+
+def test_chunk_steps_run_concurrently(llm_runs):
+    chunks = llm_runs["views"][0].chunks
+    latest_start = max(c.started_at for c in chunks)
+    earliest_end = min(c.ended_at for c in chunks)
+    assert latest_start < earliest_end, [(c.id, c.started_at, c.ended_at) for c in chunks]
+
+
+def test_identical_rerun_is_fully_cached_with_zero_model_calls(llm_runs):
+    from pipeline import runs
+
+    second = llm_runs["views"][1]
+    assert llm_runs["after_second"] == llm_runs["after_first"] > 0
+    assert [c.status for c in second.chunks] == ["cached"] * 3
+    assert all(c.cached for c in second.chunks)
+    assert runs.load_report(second) == runs.load_report(llm_runs["views"][0])
+
+
+def test_changed_chunk_is_the_only_one_recomputed(llm_runs):
+    third = llm_runs["views"][2]
+    assert {c.id: c.status for c in third.chunks} == {
+        "chunk_00": "cached",
+        "chunk_01": "done",
+        "chunk_02": "cached",
+    }
+    tasks = [r.task for r in llm_runs["third_requests"]]
+    assert tasks.count("summarize") == 1  # only chunk_01 summarised again
+    assert "decompose" in tasks and "synthesize" in tasks  # the corpus changed: new plan, new report
+
+
+def test_report_cites_only_chunk_evidence_and_artifacts_load(llm_runs):
+    from pipeline import runs
+    from pipeline.aggregate import chunk_cited_ids
+
+    first = llm_runs["views"][0]
+    report = runs.load_report(first)
+    results = runs.load_chunk_results(first)
+    assert report.findings and report.cited_ids
+    assert set(report.cited_ids) <= chunk_cited_ids(results.values())
+    assert report.totals.llm_calls == sum(r.llm_calls for r in results.values()) + 2
+    trajectories = runs.load_trajectories(first)
+    assert sorted(trajectories) == ["chunk_00", "chunk_01", "chunk_02"]
+    assert all(t.events and t.finding for t in trajectories.values())
+    emails = runs.load_emails(first, report.cited_ids)
+    assert sorted(emails) == sorted(report.cited_ids)
+    html = runs.load_report_html(first)
+    assert "<script" not in html and report.cited_ids[0] in html
+
+
+def test_clamps_hold_for_out_of_range_budgets(zenml_store, sample_records, tmp_path: Path):
+    from zenml.client import Client
+
+    from pipeline import runs
+    from pipeline.run import run_pipeline
+    from pipeline.schemas import Budget, LLMSettings
+
+    source = write_records(tmp_path / "small.json", sample_records[:30])
+    run_id = run_pipeline(str(source), QUERY, Budget(max_chunks=0, max_iterations=50), LLMSettings(), "test-clamp-low", 10**8)
+    view = runs.get_run(run_id)
+    assert view.status == "completed" and view.mode == "deterministic"
+    assert (view.max_chunks, view.max_iterations) == (1, 12)
+    assert [c.id for c in view.chunks] == ["chunk_00"] and view.chunks[0].size == 30
+    step = Client().list_run_steps(pipeline_run_id=run_id, name="chunk_00", hydrate=True).items[0]
+    assert step.config.parameters["budget"]["max_iterations"] == 12
