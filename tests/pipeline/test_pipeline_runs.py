@@ -58,6 +58,7 @@ def llm_runs(zenml_store, sample_records, tmp_path_factory):
             out["after_second"] = len(server.chat_requests())
             third = run_pipeline(str(changed_source), QUERY, budget, llm, "test-llm-changed", 10**8)
             out["third_requests"] = server.chat_requests()[out["after_second"] :]
+            out["all_s"] = time.monotonic() - started
         out["views"] = [runs.get_run(run_id) for run_id in (first, second, third)]
         yield out
     finally:
@@ -77,6 +78,7 @@ def test_one_chunk_step_per_planned_chunk(llm_runs):
 
 
 def test_chunk_steps_run_concurrently(llm_runs):
+    print("TIMING", llm_runs["first_s"], llm_runs["all_s"])
     chunks = llm_runs["views"][0].chunks
     latest_start = max(c.started_at for c in chunks)
     earliest_end = min(c.ended_at for c in chunks)

@@ -41,6 +41,8 @@ _EXTRA_FORMATS = (
     "%Y/%m/%d",
     "%d %b %Y %H:%M:%S",
     "%d %b %Y",
+    "%a %d %b %Y %H:%M:%S",
+    "%a %d %b %Y",
     "%b %d, %Y %I:%M %p",
     "%b %d, %Y",
 )

@@ -101,7 +101,7 @@ def _read_pieces(box: mailbox.mbox, source: str, context: ReadContext) -> None:
         separator, _, rest = piece.partition(b"\n")
         if not _starts_with_headers(rest):
             if pending is not None:
-                pending += b"\n" + piece
+                pending += piece
                 line = separator.decode("latin-1")[:60]
                 pending_notes.append(
                     (
