@@ -15,7 +15,7 @@ from typing import Any
 import streamlit as st
 
 from pipeline.schemas import Budget, LLMSettings
-from ui import state
+from ui import run_store, state
 from ui.components.analysis_form import CorpusChoice
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ def start_run(
     if not query:
         raise LaunchFailed("Write a question (or pick an example) before launching.")
     source_path = choice.source_path()
+    run_store.ensure_store()
     try:
         handle = launch_run(str(source_path), query, budget, settings, api_key=api_key)
     except Exception as exc:

@@ -32,6 +32,19 @@ def _runs():
     return runs
 
 
+@st.cache_resource(show_spinner="Opening the ZenML store ...")
+def ensure_store() -> bool:
+    """Open (and on first use, create and migrate) the ZenML store in this process, once.
+
+    Done before the first launch so the background run never races the UI's first store read
+    over creating a fresh database.
+    """
+    from zenml.client import Client
+
+    Client().zen_store  # noqa: B018 - the property access initialises the store
+    return True
+
+
 class RunNotFound(LookupError):
     """The selected run is not (or not yet) in the store."""
 

@@ -130,12 +130,12 @@ def damaged(format_name: str) -> st.SearchStrategy[Upload]:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
-    max_leaves=12,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=6,
 )  # fmt: skip
 FIELD_NAMES = ["id", "from", "to", "cc", "subject", "body", "date", "html", "message_id",
                "thread_id", "references", "folder", "in_reply_to", "x_from", "text"]  # fmt: skip
-hostile_records = st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=8)
+hostile_records = st.dictionaries(st.sampled_from(FIELD_NAMES), json_values, max_size=6)
 DEPTHS = [1_000, 100_000]
 BIG_CHARS = [20_000, 200_000]  # large fields inside the fuzz loop; the caps have their own tests
 

@@ -55,7 +55,7 @@ def parse_date(value: Any) -> tuple[datetime | None, DateStatus]:
     elif isinstance(value, bool):
         return None, "unparsable"
     elif isinstance(value, int | float):
-        parsed = _from_epoch(float(value))
+        parsed = _from_epoch(value) if abs(value) < 1e18 else None
     elif isinstance(value, str):
         parsed = _from_text(value.strip())
     else:
@@ -78,7 +78,7 @@ def _from_text(text: str) -> datetime | None:
         except ValueError:
             pass
     if _NUMBER.fullmatch(text):
-        return _from_epoch(float(text))
+        return _from_epoch(float(text)) if len(text) < 30 else None
     common = _COMMON_RFC2822.match(text)
     if common:
         parsed = _from_rfc2822_match(common)
@@ -119,7 +119,7 @@ def _zone(offset: str) -> timezone:
     return timezone(timedelta(minutes=-minutes if offset[0] == "-" else minutes))
 
 
-def _from_epoch(number: float) -> datetime | None:
+def _from_epoch(number: float | int) -> datetime | None:
     """Epoch seconds, or milliseconds / microseconds when the number is too large for seconds.
 
     Numbers below `_SMALLEST_EPOCH` (1973) are more likely years or counters than dates.

@@ -108,6 +108,7 @@ def looks_like_html(text: str) -> bool:
 
 
 _ANY_TAG = re.compile(r"<[^>]{0,2000}>")
+_BLANK_LINES = re.compile(r"\n{3,}")
 
 
 def html_to_text(html: str) -> str:
@@ -122,4 +123,5 @@ def html_to_text(html: str) -> str:
     except Exception:  # html2text is a third-party parser: never let one body stop an ingest
         logger.warning("html2text failed; stripping tags instead", exc_info=True)
         text = _ANY_TAG.sub(" ", html)
-    return text.strip()
+    lines = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    return _BLANK_LINES.sub("\n\n", lines)

@@ -216,4 +216,9 @@ def mode_line(settings: LLMSettings) -> str:
             "same tools, no model calls, zero cost."
         )
     where = settings.base_url or "https://api.openai.com/v1"
-    return f"Mode: **model** {md_escape(settings.model)} at {md_escape(where)}"
+    return f"Mode: **model** {_code(settings.model)} at {_code(where)}"
+
+
+def _code(text: str) -> str:
+    """An inline code span (its content is never interpreted); backticks cannot close it."""
+    return "`" + text.replace("`", "'") + "`"

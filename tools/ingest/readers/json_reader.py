@@ -22,6 +22,11 @@ _JSON_TYPES = {dict: "object", list: "array", str: "string", int: "number", floa
                bool: "boolean", type(None): "null"}  # fmt: skip
 
 
+def _unusable(error: Exception) -> str:
+    """Why json refused a document that is not a syntax error (depth, huge integers)."""
+    return "nested too deeply" if isinstance(error, RecursionError) else str(error)
+
+
 def json_type(value: Any) -> str:
     return _JSON_TYPES.get(type(value), type(value).__name__)
 
@@ -40,8 +45,8 @@ def read_json(data: bytes, source: str, context: ReadContext) -> str:
         raise IngestError(
             f"{source} is not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         ) from None
-    except RecursionError:
-        raise IngestError(f"{source} is not usable JSON: nested too deeply") from None
+    except (RecursionError, ValueError) as error:
+        raise IngestError(f"{source} is not usable JSON: {_unusable(error)}") from None
     if isinstance(document, dict):
         records = _wrapped_list(document)
         if records is None:
@@ -92,11 +97,11 @@ def _read_array(text: str, position: int, source: str, context: ReadContext) -> 
                 f"the rest of the file could not be read",
             )
             return
-        except RecursionError:
+        except (RecursionError, ValueError) as error:
             log.reject(
                 source,
                 f"record {number + 1}",
-                "JSON nested too deeply; the rest of the file could not be read",
+                f"unusable JSON ({_unusable(error)}); the rest of the file could not be read",
             )
             return
         number += 1
@@ -161,8 +166,8 @@ def read_jsonl(data: bytes, source: str, context: ReadContext) -> str:
                 kind="invalid json",
             )
             continue
-        except RecursionError:
-            context.log.reject(source, location, "JSON nested too deeply", kind="invalid json")
+        except (RecursionError, ValueError) as error:
+            context.log.reject(source, location, f"unusable JSON: {_unusable(error)}", kind="invalid json")
             continue
         if isinstance(value, dict):
             add_record(value, source, location)

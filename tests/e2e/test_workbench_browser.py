@@ -1,0 +1,198 @@
+"""The workbench in a real headless Chromium: upload a hostile corpus, launch a run against the
+loopback fake model, read the report and a cited email, replay a trajectory, open the cost
+dashboard; nothing executes, and the API key never reaches a page."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.llm_server import FakeLLMServer
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = REPO_ROOT / "test-output" / "screenshots"
+SECRET = "sk-test-SECRET-e2e"
+XSS_ID = "xss-0001"
+SCRIPT = "<script>window.__xss=1</script>"
+XSS_TEXT = f'{SCRIPT} <img src=x onerror="window.__xss=2"> [click](javascript:window.__xss=3)'
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+def _corpus(path: Path) -> Path:
+    emails = [
+        {
+            "id": XSS_ID,
+            "date": "2024-03-01T09:00:00+00:00",
+            "from": "mallory@example.com",
+            "to": ["ops@example.com"],
+            "subject": f"Pricing sheet {XSS_TEXT}",
+            "body": f"The pricing sheet is attached. {XSS_TEXT}",
+        }
+    ] + [
+        {
+            "id": f"mail-{n:04d}",
+            "date": f"2024-03-{n + 1:02d}T10:00:00+00:00",
+            "from": f"person{n}@example.com",
+            "to": ["ops@example.com"],
+            "subject": f"Pricing sheet follow-up {n}",
+            "body": f"Follow-up number {n} about the pricing sheet sent outside.",
+        }
+        for n in range(1, 6)
+    ]
+    path.write_text(json.dumps(emails), encoding="utf-8")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"streamlit exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise AssertionError(f"streamlit did not become healthy: {log.read_text()[-3000:]}")
+
+
+@pytest.fixture
+def workbench(tmp_path: Path) -> Iterator[tuple[str, FakeLLMServer]]:
+    """The app on a free loopback port, its model pointed at a FakeLLMServer that demands SECRET."""
+    server = FakeLLMServer(api_key=SECRET, latency_ms=20)
+    server.start()
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env |= {
+        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "OPENAI_BASE_URL": server.base_url,
+        "OPENAI_API_KEY": SECRET,
+        "PYTHONUNBUFFERED": "1",
+    }
+    log = tmp_path / "streamlit.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+             "--server.headless", "true", "--server.address", "127.0.0.1"],
+            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log)
+        yield url, server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        server.stop()
+
+
+def _check_page(page, name: str) -> None:
+    """No script ran, the key is nowhere in the page, and a full-page screenshot is saved."""
+    page.wait_for_timeout(400)  # let Plotly and fonts settle before the screenshot
+    assert page.evaluate("typeof window.__xss") == "undefined", name
+    assert SECRET not in page.content(), name
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _open(page, title: str) -> None:
+    page.locator('[data-testid="stSidebarNav"] a', has_text=title).click()
+    page.wait_for_selector(f'h1:has-text("{title}")')
+
+
+def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    url, server = workbench
+    corpus = _corpus(tmp_path / "hostile_mail.json")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(url)
+            expect(page.get_by_text("Bundled sample (Northwind Energy)")).to_be_visible()
+            page.get_by_text("Upload a mailbox").click()
+            page.locator(".st-key-upload_file input[type=file]").set_input_files(str(corpus))
+            expect(page.get_by_text("hostile_mail.json · format json")).to_be_visible()
+            page.locator(".st-key-query textarea").fill("Who sent the pricing sheet outside?")
+            page.keyboard.press("Tab")
+            expect(page.get_by_text("Mode: model")).to_be_visible()
+            launch = page.locator(".st-key-launch button")
+            expect(launch).to_be_enabled()
+            _check_page(page, "01_new_analysis")
+            launch.click()
+
+            open_report = page.locator(".st-key-open_report button")
+            expect(open_report).to_be_visible(timeout=150_000)
+            assert server.chat_requests(), "the run talked to the loopback model"
+            _check_page(page, "02_run_finished")
+
+            open_report.click()
+            page.wait_for_selector('h1:has-text("Report")')
+            expect(page.get_by_text("Findings")).to_be_visible()
+            page.get_by_role("button", name=XSS_ID).first.click()
+            dialog = page.get_by_role("dialog")
+            expect(dialog).to_contain_text(SCRIPT)  # the markup shows as characters
+            expect(dialog).to_contain_text("[click](javascript:window.__xss=3)")
+            assert dialog.locator("a[href^='javascript']").count() == 0
+            _check_page(page, "03_report_email")
+            page.keyboard.press("Escape")
+            expect(dialog).to_be_hidden()
+            assert page.locator("a[href^='javascript']").count() == 0
+            _check_page(page, "04_report")
+
+            _open(page, "Trajectories")
+            indicator = page.get_by_text("Step 1 of", exact=False)
+            expect(indicator).to_be_visible()
+            page.locator(".st-key-replay_forward button").click()
+            expect(page.get_by_text("Step 2 of", exact=False)).to_be_visible()
+            page.locator(".st-key-replay_forward button").click()
+            expect(page.get_by_text("Step 3 of", exact=False)).to_be_visible()
+            page.locator(".st-key-replay_back button").click()
+            expect(page.get_by_text("Step 2 of", exact=False)).to_be_visible()
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
+            _check_page(page, "05_trajectories")
+
+            _open(page, "Cost dashboard")
+            expect(page.locator(".js-plotly-plot").first).to_be_visible()
+            assert page.locator(".js-plotly-plot").count() >= 4
+            _check_page(page, "06_cost")
+
+            _open(page, "Runs")
+            expect(page.get_by_text("Compare two runs")).to_be_visible()
+            _check_page(page, "07_runs")
+        finally:
+            browser.close()

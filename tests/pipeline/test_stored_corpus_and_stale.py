@@ -1,0 +1,69 @@
+"""The lazy stored corpus (reads only what a step asks for) and stale-run detection."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from pipeline.materializers import StoredCorpus, corpus_summary, emails_by_id
+from pipeline.runs import STALE_AFTER_S, _stale_reason
+from pipeline.views import RunView
+from tools.models import Corpus, Email
+
+
+def stored(tmp_path: Path, n: int = 50) -> tuple[Corpus, StoredCorpus, list[int]]:
+    base = datetime(2024, 1, 1, tzinfo=UTC)
+    corpus = Corpus(Email(id=f"m{i:03d}", date=base + timedelta(hours=i), body=f"b{i}") for i in range(n))
+    path = tmp_path / "corpus.parquet"
+    corpus.write_parquet(str(path), row_group_size=10)
+    opened: list[int] = []
+
+    def opener():
+        opened.append(1)
+        return open(path, "rb")
+
+    return corpus, StoredCorpus(opener, corpus_summary(corpus)), opened
+
+
+def test_stored_corpus_reads_slices_ids_and_columns_without_loading_everything(tmp_path: Path):
+    corpus, lazy, opened = stored(tmp_path)
+    assert len(lazy) == 50 and opened == []  # length and fingerprint come from the summary
+    assert lazy.fingerprint() == corpus.fingerprint()
+    part = lazy.slice(12, 27)
+    assert part.ids == corpus.ids[12:27] and part.offset == 12
+    assert part.fingerprint() == corpus.slice(12, 27).fingerprint()
+    assert emails_by_id(lazy, ["m040", "m003", "nope"]).keys() == {"m040", "m003"}
+    assert lazy.column("id")[:3] == ["m000", "m001", "m002"]
+    assert lazy._loaded is None  # nothing above loaded the whole corpus
+    assert lazy.date_range() == corpus.date_range()
+    assert list(lazy)[49].id == "m049" and lazy._loaded is not None
+
+
+def _view(created: datetime) -> RunView:
+    return RunView(run_id="r", name="n", status="running", created_at=created)
+
+
+def test_run_whose_process_died_on_this_host_is_stale():
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    now = datetime.now(UTC)
+    meta = {"pid": child.pid, "hostname": socket.gethostname(), "updated_at": now.isoformat()}
+    reason = _stale_reason(_view(now), meta, steps={})
+    assert reason and str(child.pid) in reason
+
+
+def test_run_with_live_process_is_not_stale():
+    meta = {"pid": __import__("os").getpid(), "hostname": socket.gethostname()}
+    assert _stale_reason(_view(datetime.now(UTC)), meta, steps={}) is None
+
+
+def test_run_on_another_host_is_stale_only_after_a_long_silence():
+    now = datetime.now(UTC)
+    old = now - timedelta(seconds=STALE_AFTER_S + 60)
+    meta = {"pid": 1, "hostname": "some-other-host", "updated_at": old.isoformat()}
+    assert "no progress" in _stale_reason(_view(old), meta, steps={})
+    fresh = {**meta, "updated_at": now.isoformat()}
+    assert _stale_reason(_view(old), fresh, steps={}) is None
