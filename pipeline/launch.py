@@ -98,9 +98,13 @@ def launch_run(
             stderr=err,
             start_new_session=True,
         )
-    handle = LaunchHandle(run_name=run_name, pid=process.pid, log_path=str(log_path), started_at=datetime.now(UTC))
+    handle = LaunchHandle(
+        run_name=run_name, pid=process.pid, log_path=str(log_path), started_at=datetime.now(UTC)
+    )
     (folder / "launch.json").write_text(
-        json.dumps({"run_name": run_name, "pid": process.pid, "started_at": handle.started_at.isoformat()})
+        json.dumps(
+            {"run_name": run_name, "pid": process.pid, "started_at": handle.started_at.isoformat()}
+        )
     )
     return handle
 

@@ -3,13 +3,18 @@
 Used for deterministic mode (no API key) and as the fallback whenever a model call fails, so it
 returns exactly the schemas the model would. Its rules are general, not tuned per question:
 
-- plan: grep for the question's strongest terms (highest idf in this chunk, as escaped word
-  stems OR-combined into one pattern), plus sender/recipient calls when the question names a
-  person who appears in the chunk and a date call when it names a date or month;
-- reflect: enough when every term has been searched, a round found nothing new, or the
-  best-ranked candidates stand well clear of the rest;
-- summarize: cite the few candidates whose relevance is close to the best one, with confidence
-  from how clearly they are separated, and sentences built from their subjects, senders and dates.
+- plan, round 1: grep for the question's terms (rarest in this chunk first, as escaped word
+  stems OR-combined, a few terms per call; a term in more than half the chunk is left to the
+  ranking), plus sender/recipient calls when the question names a person who appears in the chunk
+  and a date call when it names a date or month;
+- plan, round 2 (feedback): follow the threads of the best candidates by grepping their subjects,
+  so replies and forwards that barely repeat the question's words join the evidence; later
+  rounds search any terms still unsearched;
+- reflect: enough when every term and the thread follow-up have been searched, or a round found
+  nothing new;
+- summarize: cite as many top candidates as the question's breadth asks for (pipeline.agent.
+  citation), with confidence from how much of the question the best email covers and how clearly
+  the cited set stands out, and sentences built from their subjects, senders and dates.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from pipeline.agent.citation import chunk_confidence, question_breadth, select_citations
 from pipeline.agent.dates import question_date_range
-from pipeline.agent.evidence import EvidencePool
+from pipeline.agent.evidence import EvidencePool, base_subject
 from pipeline.agent.prompts import MAX_CALLS_PER_PLAN, clip, neutralise
 from pipeline.agent.schemas import (
     Confidence,
@@ -30,10 +36,12 @@ from pipeline.agent.schemas import (
 )
 from tools.models import Corpus, Email
 
-TERMS_PER_GREP = 3
-CITE_RELATIVE_SCORE = 0.6  # cite candidates scoring at least this fraction of the best
-MAX_CITED = 6
-SEPARATED_RATIO = 1.6  # best cited score / best uncited score that counts as "well separated"
+TERMS_PER_GREP = 4
+FIRST_ROUND_GREPS = 2  # grep calls for question terms in round 1 (the rest come later)
+COMMON_TERM_SHARE = 0.5  # a term in more than this share of the chunk is not grepped
+THREADS_FOLLOWED = 3  # best candidates whose threads round 2 follows
+MIN_FOLLOWED_SUBJECT = 8  # shorter subjects ("lunch") are too generic to follow
+FOLLOWED_SUBJECT_CHARS = 80
 MAX_ANSWER_CHARS = 2_000
 MAX_CLAIM_CHARS = 600
 MAX_RELEVANT_IDS = 25
@@ -66,37 +74,45 @@ class DeterministicPlanner:
         self.chunk = chunk
         self.pool = pool
         self.question = question
-        self.terms_by_strength = _terms_by_idf(pool)
+        self.terms_by_strength = _terms_by_idf(pool, len(chunk))
         self.searched_terms: set[str] = set()
         self.people = _people_named(question, chunk)
         self.date_range = question_date_range(question)
+        self.breadth = question_breadth(question)
         self._extra_calls_done = False
+        self._threads_followed = False
 
     # --- plan ----------------------------------------------------------------------------------
     def plan(self, iteration: int, focus: str | None = None) -> Plan:
         calls: list[ToolCall] = []
-        terms = self._next_terms(focus)
-        if terms:
-            self.searched_terms.update(terms)
-            calls.append(
-                _call(
-                    "grep",
-                    f"strongest unsearched question terms: {', '.join(terms)}",
-                    pattern=grep_pattern(terms),
-                )
-            )
         if not self._extra_calls_done:
+            for _ in range(FIRST_ROUND_GREPS):
+                calls.extend(self._term_grep(focus))
             self._extra_calls_done = True
             calls.extend(self._person_and_date_calls())
+            reason = "round 1: the question's rarest terms, and the people/dates it names"
+        elif not self._threads_followed:
+            self._threads_followed = True
+            calls.extend(self._thread_follow_up())
+            calls.extend(self._term_grep(focus))
+            reason = f"round {iteration}: follow the best candidates' threads, then unsearched terms"
+        else:
+            calls.extend(self._term_grep(focus))
+            reason = f"round {iteration}: question terms not searched yet"
         if not calls:
             # Nothing left to try: a broad sweep over every term keeps the shape identical.
             everything = list(self.terms_by_strength) or ["."]
             calls.append(_call("grep", "all question terms", pattern=grep_pattern(everything)))
-        calls = calls[:MAX_CALLS_PER_PLAN]
-        reason = f"round {iteration}: search the rarest question terms in this chunk first" + (
-            ", and the people/dates the question names" if len(calls) > 1 else ""
-        )
-        return Plan(calls=calls, reason=reason)
+            reason = f"round {iteration}: nothing new to search, sweep all question terms"
+        return Plan(calls=calls[:MAX_CALLS_PER_PLAN], reason=reason)
+
+    def _term_grep(self, focus: str | None) -> list[ToolCall]:
+        terms = self._next_terms(focus)
+        if not terms:
+            return []
+        self.searched_terms.update(terms)
+        reason = f"strongest unsearched question terms: {', '.join(terms)}"
+        return [_call("grep", reason, pattern=grep_pattern(terms))]
 
     def _next_terms(self, focus: str | None) -> list[str]:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
@@ -106,6 +122,19 @@ class DeterministicPlanner:
                 key=lambda t: word_prefix(t) not in focus_words
             )  # stable: focus terms first
         return remaining[:TERMS_PER_GREP]
+
+    def _thread_follow_up(self) -> list[ToolCall]:
+        """One grep for the subjects of the best candidates' threads (replies and forwards)."""
+        subjects: dict[str, None] = {}
+        for email in self.pool.top_emails(THREADS_FOLLOWED):
+            subject = base_subject(email.subject)
+            if len(subject) >= MIN_FOLLOWED_SUBJECT:
+                subjects.setdefault(subject[:FOLLOWED_SUBJECT_CHARS], None)
+        if not subjects:
+            return []
+        pattern = "|".join(re.escape(subject) for subject in subjects)
+        shown = "; ".join(subjects)
+        return [_call("grep", f"threads of the best candidates: {shown}", pattern=pattern)]
 
     def _person_and_date_calls(self) -> list[ToolCall]:
         calls = []
@@ -120,31 +149,34 @@ class DeterministicPlanner:
     # --- reflect -------------------------------------------------------------------------------
     def reflect(self, iteration: int, new_matches: int) -> Reflection:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
-        if not remaining:
-            return Reflection(
-                sufficient=True, reason="every question term searched", next_focus=None
-            )
-        if new_matches == 0:
+        if new_matches == 0 and self._threads_followed:
             return Reflection(
                 sufficient=True, reason="the last round found no new emails", next_focus=None
             )
-        separation = _separation(self.pool.ranked())
-        if separation >= SEPARATED_RATIO * 1.5 and len(self.pool) >= MAX_CITED:
+        if not len(self.pool):
+            return Reflection(
+                sufficient=True, reason="no email matched the question's terms", next_focus=None
+            )
+        if not remaining and self._threads_followed:
             return Reflection(
                 sufficient=True,
-                reason=f"top candidates stand {separation:.1f}x above the rest",
+                reason="every question term and the best candidates' threads searched",
                 next_focus=None,
             )
+        if not self._threads_followed:
+            reason = "follow the threads of the best candidates"
+            if remaining:
+                reason += f"; {len(remaining)} question terms not searched yet"
+        else:
+            reason = f"{len(remaining)} question terms not searched yet"
         return Reflection(
-            sufficient=False,
-            reason=f"{len(remaining)} question terms not searched yet",
-            next_focus=", ".join(remaining[:TERMS_PER_GREP]),
+            sufficient=False, reason=reason, next_focus=", ".join(remaining[:TERMS_PER_GREP]) or None
         )
 
     # --- summarize -----------------------------------------------------------------------------
     def summarize(self) -> Finding:
         ranked = self.pool.ranked()
-        cited = cite(ranked)
+        cited = select_citations(ranked, self.breadth)
         if not cited:
             searched = ", ".join(sorted(self.searched_terms)) or "the question's terms"
             return Finding(
@@ -159,18 +191,12 @@ class DeterministicPlanner:
         emails = [e for e in (self.chunk.get(i) for i in cited) if e is not None]
         return Finding(
             answer=_answer_text(emails, len(self.pool)),
-            confidence=_confidence(ranked, len(cited)),
+            confidence=chunk_confidence(
+                ranked, cited, max(self.pool.coverage(email_id) for email_id in cited)
+            ),
             evidence=[EvidenceItem(claim=_claim(e), email_ids=[e.id]) for e in emails],
             relevant_ids=[e.id for e in emails],
         )
-
-
-def cite(ranked: Sequence[tuple[str, float]]) -> list[str]:
-    """Ids scoring at least CITE_RELATIVE_SCORE x the best score, at most MAX_CITED."""
-    if not ranked or ranked[0][1] <= 0:
-        return []
-    floor = ranked[0][1] * CITE_RELATIVE_SCORE
-    return [email_id for email_id, score in ranked[:MAX_CITED] if score >= floor]
 
 
 def validate_finding(finding: Finding, chunk: Corpus) -> tuple[Finding, list[str]]:
@@ -209,11 +235,17 @@ def _call(tool: str, reason: str, **args: str) -> ToolCall:
     return ToolCall(tool=tool, reason=reason, **fields)
 
 
-def _terms_by_idf(pool: EvidencePool) -> list[str]:
-    """The question's terms that occur in the chunk, rarest (most telling) first."""
+def _terms_by_idf(pool: EvidencePool, chunk_size: int) -> list[str]:
+    """The question's terms worth grepping in the chunk, rarest (most telling) first.
+
+    Terms absent from the chunk are dropped, and so are terms in more than COMMON_TERM_SHARE of
+    it (grepping them would flood the evidence; the ranking still weighs them) unless every
+    present term is that common.
+    """
     frequency = {term: pool.index.document_frequency(term) for term in dict.fromkeys(pool.terms)}
     present = [term for term, df in frequency.items() if df > 0]
-    return sorted(present, key=lambda term: (frequency[term], term))
+    telling = [term for term in present if frequency[term] <= COMMON_TERM_SHARE * chunk_size]
+    return sorted(telling or present, key=lambda term: (frequency[term], term))
 
 
 def _people_named(question: str, chunk: Corpus) -> list[str]:
@@ -229,24 +261,6 @@ def _people_named(question: str, chunk: Corpus) -> list[str]:
             if len(parts) >= 2 and words & set(parts):
                 found[name] = found.get(name, 0) + len(words & set(parts))
     return sorted(found, key=lambda n: (-found[n], n))
-
-
-def _separation(ranked: Sequence[tuple[str, float]]) -> float:
-    """Best score over the best score not cited (inf when everything scored is cited)."""
-    cited = cite(ranked)
-    if not cited:
-        return 0.0
-    rest = [score for _, score in ranked[len(cited) :] if score > 0]
-    return float("inf") if not rest else ranked[0][1] / rest[0]
-
-
-def _confidence(ranked: Sequence[tuple[str, float]], cited: int) -> Confidence:
-    separation = _separation(ranked)
-    if separation >= SEPARATED_RATIO * 1.5 and cited >= 2:
-        return "high"
-    if separation >= SEPARATED_RATIO:
-        return "medium"
-    return "low"
 
 
 def _describe(email: Email) -> str:

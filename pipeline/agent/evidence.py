@@ -1,19 +1,89 @@
 """The evidence a chunk has gathered: every email a tool matched, ranked against the question.
 
 Both the model prompts and the deterministic planner read evidence from here, so "best evidence"
-means the same thing in both modes: BM25 relevance (tools.ranking) of the matched emails to the
-sub-question, scaled by coverage (the share of the question's idf weight the email matches, so
-an email that mentions several of the question's rare terms beats one that repeats a single term),
-highest first; unscored matches after in date order.
+means the same thing in both modes. An email's relevance is, in order:
+
+1. BM25 (tools.ranking) of the question's terms, scaled by coverage: the share of the question's
+   idf weight the email matches, so an email that mentions several of the question's rare terms
+   beats one that repeats a single term;
+2. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
+   a long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
+   worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
+   vocabulary of every topic without being evidence of any;
+3. thread propagation: a matched email in the same thread as a stronger one scores at least
+   `THREAD_SHARE` of that thread's best (a terse "Keep it quiet." reply belongs with its parent).
+
+Highest first; unscored matches after, in date order. Only the matched emails are scored (BM25
+statistics come from the chunk's cached index), so ranking cost follows the pool, not the chunk.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from tools.models import Corpus, Email
 from tools.ranking import BM25Index, analyze, query_terms
+
+BULK_PRIOR = 0.5
+SERIES_PRIOR = 0.5
+SERIES_MIN_THREADS = 4  # same sender + subject head in this many threads = a routine series
+THREAD_SHARE = 0.7
+
+_REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tr)\s*:\s*)+", re.IGNORECASE)
+_SUBJECT_HEAD = re.compile(r"\s[-:|]\s|:\s")
+_DIGITS = re.compile(r"\d+")
+_BULK_MARKERS = ("unsubscribe", "you are receiving this because")
+
+
+def base_subject(subject: str) -> str:
+    """The subject without its reply/forward prefixes: "RE: FW: Budget" -> "Budget"."""
+    return _REPLY_PREFIX.sub("", subject).strip()
+
+
+def series_key(email: Email) -> tuple[str, str]:
+    """(sender, subject head with digits blanked): equal for the issues of one routine series."""
+    head = _SUBJECT_HEAD.split(base_subject(email.subject).lower(), maxsplit=1)[0]
+    return email.sender.lower(), _DIGITS.sub("#", head).strip()
+
+
+def thread_keys(emails: Sequence[Email]) -> dict[str, str]:
+    """email id -> thread key: `thread_id` when known, else the root of its in_reply_to chain
+    within `emails`, else the email's own id."""
+    by_message = {e.message_id: e for e in emails if e.message_id}
+    keys: dict[str, str] = {}
+    for email in emails:
+        if email.thread_id:
+            keys[email.id] = f"t:{email.thread_id}"
+            continue
+        root, hops = email, 0
+        while root.in_reply_to and root.in_reply_to in by_message and hops < 100:
+            root, hops = by_message[root.in_reply_to], hops + 1
+        keys[email.id] = f"m:{root.message_id}" if root is not email else f"e:{email.id}"
+    return keys
+
+
+class ChunkContext:
+    """Per-chunk facts the ranking needs besides BM25: thread of each email, series sizes."""
+
+    def __init__(self, chunk: Sequence[Email]):
+        emails = list(chunk)
+        self.thread_of = thread_keys(emails)
+        threads: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        for email in emails:
+            threads[series_key(email)].add(self.thread_of[email.id])
+        self._series_threads = {key: len(value) for key, value in threads.items()}
+
+    def prior(self, email: Email) -> float:
+        """How much an email's text counts as evidence: 1 for one-off mail, less for bulk."""
+        weight = 1.0
+        if self._series_threads.get(series_key(email), 0) >= SERIES_MIN_THREADS:
+            weight *= SERIES_PRIOR
+        tail = email.body[-600:].lower()
+        if any(marker in tail for marker in _BULK_MARKERS):
+            weight *= BULK_PRIOR
+        return weight
 
 
 class EvidencePool:
@@ -24,8 +94,10 @@ class EvidencePool:
         self.question = question
         self.index = index if index is not None else BM25Index.for_corpus(chunk)
         self.terms = query_terms(question)
+        self._context: ChunkContext | None = None
         self._ids: dict[str, None] = {}
         self._ranked: list[tuple[str, float]] | None = None
+        self._coverage: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -36,6 +108,12 @@ class EvidencePool:
     @property
     def ids(self) -> list[str]:
         return list(self._ids)
+
+    @property
+    def context(self) -> ChunkContext:
+        if self._context is None:
+            self._context = ChunkContext(self.chunk)
+        return self._context
 
     def add(self, email_ids: Iterable[str]) -> int:
         """Add ids that belong to the chunk; returns how many were new."""
@@ -51,11 +129,37 @@ class EvidencePool:
     def ranked(self) -> list[tuple[str, float]]:
         """All matched ids as (id, score), most relevant first; unscored ones last (score 0)."""
         if self._ranked is None:
-            scores = self._coverage_scores() if self._ids else {}
+            scores = self._scores() if self._ids else {}
             ordered = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
             ordered += [(email_id, 0.0) for email_id in self._ids if email_id not in scores]
             self._ranked = ordered
         return self._ranked
+
+    def coverage(self, email_id: str) -> float:
+        """Share (0..1) of the question's idf weight that the email's own text matches."""
+        self.ranked()
+        return self._coverage.get(email_id, 0.0)
+
+    def thread_of(self, email_id: str) -> str:
+        return self.context.thread_of.get(email_id, email_id)
+
+    def _scores(self) -> dict[str, float]:
+        own = self._coverage_scores()
+        context = self.context
+        for email_id in own:
+            email = self.chunk.get(email_id)
+            if email is not None:
+                own[email_id] *= context.prior(email)
+        best_in_thread: defaultdict[str, float] = defaultdict(float)
+        for email_id, score in own.items():
+            thread = self.thread_of(email_id)
+            best_in_thread[thread] = max(best_in_thread[thread], score)
+        scores = dict(own)
+        for email_id in self._ids:
+            inherited = THREAD_SHARE * best_in_thread.get(self.thread_of(email_id), 0.0)
+            if inherited > scores.get(email_id, 0.0):
+                scores[email_id] = inherited
+        return {email_id: score for email_id, score in scores.items() if score > 0}
 
     def _coverage_scores(self) -> dict[str, float]:
         """BM25 of the question x the fraction of the question's idf weight each email matches."""
@@ -71,9 +175,13 @@ class EvidencePool:
                 bm25[email_id] += score
                 matched_weight[email_id] += weight
         if total_weight <= 0:
+            self._coverage = {}
             return {}
+        self._coverage = {
+            email_id: weight / total_weight for email_id, weight in matched_weight.items()
+        }
         return {
-            email_id: score * matched_weight[email_id] / total_weight
+            email_id: score * self._coverage[email_id]
             for email_id, score in bm25.items()
             if score > 0
         }

@@ -143,5 +143,3 @@ def _error_text(error: BaseException) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-
-

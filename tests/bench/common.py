@@ -310,9 +310,15 @@ def not_run(benchmark: str, figure: str, target: str, reason: str, command: str 
     return BenchRow(benchmark, figure, "", target, None, command, note=f"not run: {reason}")
 
 
+def load_average() -> str:
+    """The 1/5/15-minute load averages: on a shared machine they explain slow figures."""
+    return "/".join(f"{load:.1f}" for load in os.getloadavg())
+
+
 def machine_summary() -> str:
     memory = psutil.virtual_memory().total
     return (
         f"{os.cpu_count()} CPU cores, {fmt_mib(memory)} RAM, Python "
-        f"{sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}"
+        f"{sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}, "
+        f"load average {load_average()}"
     )

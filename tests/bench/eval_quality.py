@@ -1,30 +1,38 @@
 """Answer quality of the deterministic (no-key) agent on the labelled sample queries.
 
-For every query in data/queries.json the bundled Northwind sample is split into N contiguous date
-chunks (default 1: the whole corpus as one chunk), each chunk runs the real agent loop
-(`run_chunk`, deterministic mode), and the union of the ids the chunks cite (`Finding.relevant_ids`)
-is scored against the query's `relevant_ids`. Prints per-query, per-kind and micro precision and
-recall as Markdown tables.
+For every query in data/queries.json the bundled Northwind sample (read by the real ingestion,
+`tools.ingest.ingest_path`) is split into N contiguous date chunks (default 1: the whole corpus as
+one chunk), each chunk runs the real agent loop (`run_chunk`, deterministic mode), and the ids the
+run's report would cite are scored against the query's `relevant_ids`:
+
+- `--merge report` (default): the report's `cited_ids` from `pipeline.aggregate.build_report`,
+  exactly what the product shows;
+- `--merge citation`: `pipeline.agent.citation.select_report_citations` over the chunk findings
+  (the merge rule the deterministic report uses);
+- `--merge union`: the plain union of every chunk's `relevant_ids` (no cross-chunk filtering).
+
+Prints per-query, per-kind and micro precision and recall as Markdown tables, for the tuning half
+(q01-q12), the held-out half (q13-q18, never used to choose parameters) and all queries.
 
     python -m tests.bench.eval_quality               # one chunk
-    python -m tests.bench.eval_quality --chunks 4    # four date chunks, cited ids unioned
+    python -m tests.bench.eval_quality --chunks 4    # four date chunks
     python -m tests.bench.eval_quality --chunks 1 --chunks 4 --max-iterations 6
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
 
 from data.sample import SAMPLE_PATH, LabelledQuery, load_queries
+from pipeline.agent.citation import select_report_citations
 from pipeline.agent.loop import run_chunk
-from pipeline.schemas import Budget, LLMSettings
-from tools.ingest.decode import html_to_text
-from tools.models import Corpus, Email
+from pipeline.aggregate import build_report
+from pipeline.schemas import Budget, ChunkResult, LLMSettings
+from tools.ingest import ingest_path
+from tools.models import Corpus
 
 TARGET_RECALL = 0.85
 TARGET_PRECISION = 0.6
@@ -47,28 +55,12 @@ class QueryScore:
 
 
 def load_sample_corpus() -> Corpus:
-    """The bundled sample as a Corpus (its JSON fields map one to one onto `Email`)."""
-    records = json.loads(SAMPLE_PATH.read_text(encoding="utf-8"))
-    emails = []
-    for record in records:
-        body = record.get("body") or html_to_text(record.get("body_html") or "")
-        emails.append(
-            Email(
-                id=record["id"],
-                date=datetime.fromisoformat(record["date"]),
-                sender=record.get("from") or "",
-                to=tuple(record.get("to") or ()),
-                cc=tuple(record.get("cc") or ()),
-                bcc=tuple(record.get("bcc") or ()),
-                subject=record.get("subject") or "",
-                body=body,
-                message_id=record.get("message_id"),
-                in_reply_to=record.get("in_reply_to"),
-                thread_id=record.get("thread_id"),
-                folder=record.get("folder"),
-            )
-        )
-    return Corpus(emails)
+    """The bundled sample as the product reads it (the real ingestion of the JSON file)."""
+    return ingest_path(SAMPLE_PATH).corpus
+
+
+HELD_OUT = frozenset(f"q{number:02d}" for number in range(13, 19))  # never used for tuning
+MERGES = ("report", "citation", "union")
 
 
 def date_chunks(corpus: Corpus, n: int) -> list[Corpus]:
@@ -77,14 +69,20 @@ def date_chunks(corpus: Corpus, n: int) -> list[Corpus]:
 
 
 def evaluate(
-    corpus: Corpus, queries: list[LabelledQuery], chunks: int, budget: Budget
+    corpus: Corpus,
+    queries: list[LabelledQuery],
+    chunks: int,
+    budget: Budget,
+    merge: str = "report",
 ) -> list[QueryScore]:
+    if merge not in MERGES:
+        raise ValueError(f"merge must be one of {', '.join(MERGES)}, got {merge!r}")
     settings = LLMSettings(mode="deterministic")
     parts = date_chunks(corpus, chunks)
     scores = []
     for query in queries:
         started = time.perf_counter()
-        cited: dict[str, None] = {}
+        results: list[ChunkResult] = []
         for index, part in enumerate(parts):
             result, _ = run_chunk(
                 part,
@@ -94,12 +92,28 @@ def evaluate(
                 settings=settings,
                 budget=budget,
             )
-            if result.finding is not None:
-                cited.update(dict.fromkeys(result.finding.relevant_ids))
+            results.append(result)
+        cited = merged_citations(results, query.question, settings, merge)
         relevant = set(query.relevant_ids)
         hits = sum(1 for email_id in cited if email_id in relevant)
-        scores.append(QueryScore(query, list(cited), hits, time.perf_counter() - started))
+        scores.append(QueryScore(query, cited, hits, time.perf_counter() - started))
     return scores
+
+
+def merged_citations(
+    results: list[ChunkResult], question: str, settings: LLMSettings, merge: str
+) -> list[str]:
+    """The ids the run cites, merged as `merge` says (see the module docstring)."""
+    if merge == "report":
+        return list(build_report(results, [], question, settings).cited_ids)
+    if merge == "citation":
+        pairs = [(r.chunk_id, r.finding) for r in results if r.finding is not None]
+        return select_report_citations(pairs, question)
+    cited: dict[str, None] = {}
+    for result in results:
+        if result.finding is not None:
+            cited.update(dict.fromkeys(result.finding.relevant_ids))
+    return list(cited)
 
 
 def _row(name: str, cited: int, relevant: int, hits: int) -> str:
@@ -108,24 +122,30 @@ def _row(name: str, cited: int, relevant: int, hits: int) -> str:
     return f"| {name} | {cited} | {relevant} | {hits} | {precision:.2f} | {recall:.2f} |"
 
 
-def report(scores: list[QueryScore], chunks: int) -> tuple[float, float]:
-    header = "| {} | cited | relevant | hits | precision | recall |\n|---|---:|---:|---:|---:|---:|"
-    print(f"\n## Deterministic mode, {chunks} chunk(s)\n")
-    print(header.format("query (kind)"))
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for score in scores:
-        kind = score.query.kind
-        cited, relevant = len(score.cited), len(score.query.relevant_ids)
-        print(_row(f"{score.query.id} ({kind})", cited, relevant, score.hits))
-        for i, value in enumerate((cited, relevant, score.hits)):
-            by_kind[kind][i] += value
-    print()
-    print(header.format("kind"))
-    for kind, (cited, relevant, hits) in by_kind.items():
-        print(_row(kind, cited, relevant, hits))
+def _totals(scores: list[QueryScore]) -> tuple[int, int, int]:
     cited = sum(len(s.cited) for s in scores)
     relevant = sum(len(s.query.relevant_ids) for s in scores)
-    hits = sum(s.hits for s in scores)
+    return cited, relevant, sum(s.hits for s in scores)
+
+
+def report(scores: list[QueryScore], chunks: int, merge: str = "report") -> tuple[float, float]:
+    header = "| {} | cited | relevant | hits | precision | recall |\n|---|---:|---:|---:|---:|---:|"
+    print(f"\n## Deterministic mode, {chunks} chunk(s), merge={merge}\n")
+    print(header.format("query (kind)"))
+    by_kind: dict[str, list[QueryScore]] = defaultdict(list)
+    for score in scores:
+        by_kind[score.query.kind].append(score)
+        name = f"{score.query.id} ({score.query.kind})"
+        print(_row(name, len(score.cited), len(score.query.relevant_ids), score.hits))
+    print()
+    print(header.format("kind / split"))
+    for kind, kind_scores in by_kind.items():
+        print(_row(kind, *_totals(kind_scores)))
+    tuning = [s for s in scores if s.query.id not in HELD_OUT]
+    held_out = [s for s in scores if s.query.id in HELD_OUT]
+    print(_row("tuning half (q01-q12)", *_totals(tuning)))
+    print(_row("held-out half (q13-q18)", *_totals(held_out)))
+    cited, relevant, hits = _totals(scores)
     print(_row("**micro total**", cited, relevant, hits))
     precision, recall = (hits / cited if cited else 0.0), hits / relevant
     verdict = (
@@ -144,6 +164,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, action="append", help="date chunks (repeatable)")
     parser.add_argument("--max-iterations", type=int, default=6, help="decisions per chunk (2-12)")
+    parser.add_argument(
+        "--merge", choices=MERGES, default="report", help="how chunk citations are merged"
+    )
     args = parser.parse_args(argv)
     corpus = load_sample_corpus()
     queries = load_queries()
@@ -152,7 +175,7 @@ def main(argv: list[str] | None = None) -> None:
         f"{len(corpus)} sample emails, {len(queries)} labelled queries, budget {budget.max_iterations}"
     )
     for chunks in args.chunks or [1]:
-        report(evaluate(corpus, queries, chunks, budget), chunks)
+        report(evaluate(corpus, queries, chunks, budget, args.merge), chunks, args.merge)
 
 
 if __name__ == "__main__":

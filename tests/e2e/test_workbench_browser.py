@@ -162,7 +162,7 @@ def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
 
             open_report.click()
             page.wait_for_selector('h1:has-text("Report")')
-            expect(page.get_by_text("Findings")).to_be_visible()
+            expect(page.get_by_text("Findings", exact=True)).to_be_visible()
             page.get_by_role("button", name=XSS_ID).first.click()
             dialog = page.get_by_role("dialog")
             expect(dialog).to_contain_text(SCRIPT)  # the markup shows as characters

@@ -87,8 +87,20 @@ def test_launched_cli_run_survives_a_failed_chunk_and_prints_the_json_contract(
 
     assert set(result) >= {"run_id", "status", "mode", "model", "chunks", "report", "totals"}
     assert result["status"] == "completed" and result["mode"] == "deterministic"
-    chunk_keys = {"id", "start", "end", "status", "cached", "llm_calls", "input_tokens",
-                  "output_tokens", "cost_usd", "duration_s", "started_at", "ended_at"}
+    chunk_keys = {
+        "id",
+        "start",
+        "end",
+        "status",
+        "cached",
+        "llm_calls",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "duration_s",
+        "started_at",
+        "ended_at",
+    }
     assert all(set(c) >= chunk_keys for c in result["chunks"])
     statuses = {c["id"]: c["status"] for c in result["chunks"]}
     assert len(statuses) == 10  # max_chunks 99 clamped to 10

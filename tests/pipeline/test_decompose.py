@@ -21,7 +21,12 @@ def make_corpus(days: list[int]) -> Corpus:
     """One email per entry, dated 2024-01-01 + that many days."""
     base = datetime(2024, 1, 1, 9, tzinfo=UTC)
     return Corpus(
-        Email(id=f"e{n:03d}", date=base + timedelta(days=d, minutes=n), sender=f"p{n % 3}@x", subject=f"s{n}")
+        Email(
+            id=f"e{n:03d}",
+            date=base + timedelta(days=d, minutes=n),
+            sender=f"p{n % 3}@x",
+            subject=f"s{n}",
+        )
         for n, d in enumerate(days)
     )
 
@@ -35,7 +40,9 @@ def assert_valid(plan, size: int, max_chunks: int) -> None:
 
 def proposal(*ranges: tuple[int, int]) -> DecompositionProposal:
     return DecompositionProposal(
-        chunks=[ProposedChunk(start=s, end=e, focus="f", sub_question=f"q {s}-{e}") for s, e in ranges],
+        chunks=[
+            ProposedChunk(start=s, end=e, focus="f", sub_question=f"q {s}-{e}") for s, e in ranges
+        ],
         reason="r",
     )
 

@@ -99,7 +99,9 @@ def test_changed_chunk_is_the_only_one_recomputed(llm_runs):
     }
     tasks = [r.task for r in llm_runs["third_requests"]]
     assert tasks.count("summarize") == 1  # only chunk_01 summarised again
-    assert "decompose" in tasks and "synthesize" in tasks  # the corpus changed: new plan, new report
+    assert (
+        "decompose" in tasks and "synthesize" in tasks
+    )  # the corpus changed: new plan, new report
 
 
 def test_report_cites_only_chunk_evidence_and_artifacts_load(llm_runs):
@@ -129,7 +131,14 @@ def test_clamps_hold_for_out_of_range_budgets(zenml_store, sample_records, tmp_p
     from pipeline.schemas import Budget, LLMSettings
 
     source = write_records(tmp_path / "small.json", sample_records[:30])
-    run_id = run_pipeline(str(source), QUERY, Budget(max_chunks=0, max_iterations=50), LLMSettings(), "test-clamp-low", 10**8)
+    run_id = run_pipeline(
+        str(source),
+        QUERY,
+        Budget(max_chunks=0, max_iterations=50),
+        LLMSettings(),
+        "test-clamp-low",
+        10**8,
+    )
     view = runs.get_run(run_id)
     assert view.status == "completed" and view.mode == "deterministic"
     assert (view.max_chunks, view.max_iterations) == (1, 12)

@@ -12,7 +12,9 @@ DETERMINISTIC = LLMSettings()
 LLM = LLMSettings(mode="llm", model="gpt-4o-mini", base_url="http://127.0.0.1:9")
 
 
-def chunk(chunk_id: str, confidence: str, claims: dict[str, list[str]], cost: float = 0.0, calls: int = 0) -> ChunkResult:
+def chunk(
+    chunk_id: str, confidence: str, claims: dict[str, list[str]], cost: float = 0.0, calls: int = 0
+) -> ChunkResult:
     finding = Finding(
         answer=f"answer of {chunk_id}",
         confidence=confidence,
@@ -20,8 +22,16 @@ def chunk(chunk_id: str, confidence: str, claims: dict[str, list[str]], cost: fl
         relevant_ids=[i for ids in claims.values() for i in ids],
     )
     return ChunkResult(
-        chunk_id=chunk_id, start=0, end=10, sub_question="q", status="ok", mode="deterministic",
-        model="deterministic", finding=finding, cost_usd=cost, llm_calls=calls,
+        chunk_id=chunk_id,
+        start=0,
+        end=10,
+        sub_question="q",
+        status="ok",
+        mode="deterministic",
+        model="deterministic",
+        finding=finding,
+        cost_usd=cost,
+        llm_calls=calls,
     )
 
 
@@ -36,7 +46,9 @@ class ScriptedClient:
         from pipeline.agent.llm import LLMReply
 
         self.messages = messages
-        record = LLMCallRecord(model="m", purpose=purpose, input_tokens=10, output_tokens=5, cost_usd=0.01)
+        record = LLMCallRecord(
+            model="m", purpose=purpose, input_tokens=10, output_tokens=5, cost_usd=0.01
+        )
         if self.parsed is None:
             record = record.model_copy(update={"error": "HTTP 500 from server"})
         return LLMReply(parsed=self.parsed, record=record)
@@ -47,8 +59,14 @@ def test_deterministic_merge_orders_by_confidence_then_support():
         chunk("chunk_00", "low", {"weak claim": ["a1"]}),
         chunk("chunk_01", "high", {"strong claim": ["b1"], "strong, well supported": ["b2", "b3"]}),
     ]
-    report = deterministic_merge(results, [FailedChunk(chunk_id="chunk_02", error="boom")], "q", DETERMINISTIC)
-    assert [f.text for f in report.findings] == ["strong, well supported", "strong claim", "weak claim"]
+    report = deterministic_merge(
+        results, [FailedChunk(chunk_id="chunk_02", error="boom")], "q", DETERMINISTIC
+    )
+    assert [f.text for f in report.findings] == [
+        "strong, well supported",
+        "strong claim",
+        "weak claim",
+    ]
     assert report.cited_ids == ["b2", "b3", "b1", "a1"]
     assert "2 of 3 chunks" in report.summary and "chunk_01" in report.summary
 
@@ -59,8 +77,12 @@ def test_synthesis_drops_invented_ids_and_names_failed_chunks():
         summary="It was Ann.",
         confidence="high",
         findings=[
-            SynthesisFinding(text="Ann raised it", confidence="high", evidence_ids=["real-1", "invented-9"]),
-            SynthesisFinding(text="Only invented", confidence="medium", evidence_ids=["invented-7"]),
+            SynthesisFinding(
+                text="Ann raised it", confidence="high", evidence_ids=["real-1", "invented-9"]
+            ),
+            SynthesisFinding(
+                text="Only invented", confidence="medium", evidence_ids=["invented-7"]
+            ),
         ],
         evidence_gaps=[],
     )
@@ -86,8 +108,15 @@ def test_failed_synthesis_falls_back_to_deterministic_merge():
 
 
 def test_totals_and_percentiles():
-    results = [chunk(f"chunk_{i:02d}", "low", {}, cost=c, calls=n) for i, (c, n) in enumerate([(0.1, 2), (0.2, 4), (0.3, 6), (1.0, 8)])]
-    totals = compute_totals(results, [FailedChunk(chunk_id="chunk_09", error="x")], [LLMCallRecord(model="m", cost_usd=0.5, input_tokens=7)])
+    results = [
+        chunk(f"chunk_{i:02d}", "low", {}, cost=c, calls=n)
+        for i, (c, n) in enumerate([(0.1, 2), (0.2, 4), (0.3, 6), (1.0, 8)])
+    ]
+    totals = compute_totals(
+        results,
+        [FailedChunk(chunk_id="chunk_09", error="x")],
+        [LLMCallRecord(model="m", cost_usd=0.5, input_tokens=7)],
+    )
     assert totals.chunks == 5 and totals.chunks_ok == 4 and totals.chunks_failed == 1
     assert totals.llm_calls == 21 and totals.input_tokens == 7
     assert abs(totals.cost_usd - 2.1) < 1e-9
@@ -96,14 +125,16 @@ def test_totals_and_percentiles():
     assert percentile([], 50) == 0.0
 
 
-HOSTILE = '<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3))'
+HOSTILE = "<script>alert(1)</script><img src=x onerror=alert(2)> [click](javascript:alert(3))"
 
 
 def hostile_report() -> Report:
     return Report(
         query=HOSTILE,
         summary=HOSTILE,
-        findings=[ReportFinding(text=HOSTILE, confidence="high", evidence_ids=['id"><script>x</script>'])],
+        findings=[
+            ReportFinding(text=HOSTILE, confidence="high", evidence_ids=['id"><script>x</script>'])
+        ],
         cited_ids=['id"><script>x</script>'],
         evidence_gaps=[HOSTILE],
         failed_chunks=[FailedChunk(chunk_id="chunk_01", error=HOSTILE)],

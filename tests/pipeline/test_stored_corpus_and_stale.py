@@ -16,7 +16,9 @@ from tools.models import Corpus, Email
 
 def stored(tmp_path: Path, n: int = 50) -> tuple[Corpus, StoredCorpus, list[int]]:
     base = datetime(2024, 1, 1, tzinfo=UTC)
-    corpus = Corpus(Email(id=f"m{i:03d}", date=base + timedelta(hours=i), body=f"b{i}") for i in range(n))
+    corpus = Corpus(
+        Email(id=f"m{i:03d}", date=base + timedelta(hours=i), body=f"b{i}") for i in range(n)
+    )
     path = tmp_path / "corpus.parquet"
     corpus.write_parquet(str(path), row_group_size=10)
     opened: list[int] = []

@@ -149,6 +149,14 @@ def test_jsonl_with_crlf_line_endings_and_a_utf8_bom():
     assert sorted(e.sender for e in result.corpus) == ["a@x", "b@x"] and not result.problems
 
 
+def test_jsonl_integer_too_long_for_python_is_a_rejected_line():
+    data = b'{"from": "a@x", "body": "ok"}\n{"date": ' + b"9" * 5000 + b"}\n"
+    result = ingest_bytes(data, "digits.jsonl")
+    assert len(result.corpus) == 1
+    assert result.problems[0].location == "line 2"
+    assert result.problems[0].reason.startswith("unusable JSON: Exceeds the limit")
+
+
 def test_utf16_jsonl_is_decoded():
     text = '{"from": "ü@x", "body": "grüße"}\n{"from": "b@x", "body": "zwei"}\n'
     result = ingest_bytes(text.encode("utf-16"), "wide.jsonl")
@@ -158,11 +166,11 @@ def test_utf16_jsonl_is_decoded():
 # CSV --------------------------------------------------------------------------------------------
 def test_csv_with_named_columns_and_wrong_column_counts():
     data = (
-        "From,To,Subject,Body,Date\n"
-        'a@x,"b@x; c@x",Hello,"multi\nline body",2001-05-14 10:00:00+02:00\n'
-        "only,two\n"
-        "d@x,e@x,Second,body,1000000000000\n"
-    ).encode()
+        b"From,To,Subject,Body,Date\n"
+        b'a@x,"b@x; c@x",Hello,"multi\nline body",2001-05-14 10:00:00+02:00\n'
+        b"only,two\n"
+        b"d@x,e@x,Second,body,1000000000000\n"
+    )
     result = ingest_bytes(data, "mail.csv")
     assert result.format == "csv"
     first = next(e for e in result.corpus if e.subject == "Hello")

@@ -49,19 +49,29 @@ def canonical_field(key: str) -> tuple[str, int] | None:
 def map_fields(record: dict[Any, Any]) -> dict[str, Any]:
     """Pick, for every canonical field, the most preferred non-empty value of the record."""
     fields: dict[str, Any] = {}
-    ranks: dict[str, int] = {}
-    for key, value in record.items():
-        if value is None or value == "" or value == [] or not isinstance(key, str):
+    for key, canonical in _mapping_plan(tuple(record)):
+        if canonical in fields:
             continue
-        hit = canonical_field(key)
-        if hit is None:
-            continue
-        canonical, rank = hit
-        if canonical in ranks and ranks[canonical] <= rank:
+        value = record[key]
+        if value is None or value == "" or value == []:
             continue
         fields[canonical] = value
-        ranks[canonical] = rank
     return fields
+
+
+@functools.lru_cache(maxsize=1024)
+def _mapping_plan(keys: tuple[Any, ...]) -> tuple[tuple[Any, str], ...]:
+    """The (key, canonical field) pairs of a record layout, most preferred alias first.
+
+    Records of one export share their keys, so this is worked out once per layout.
+    """
+    hits = []
+    for key in keys:
+        hit = canonical_field(key) if isinstance(key, str) else None
+        if hit is not None:
+            hits.append((hit[1], key, hit[0]))
+    hits.sort(key=lambda item: item[0])
+    return tuple((key, canonical) for _, key, canonical in hits)
 
 
 class FieldValueError(ValueError):

@@ -167,7 +167,9 @@ def read_jsonl(data: bytes, source: str, context: ReadContext) -> str:
             )
             continue
         except (RecursionError, ValueError) as error:
-            context.log.reject(source, location, f"unusable JSON: {_unusable(error)}", kind="invalid json")
+            context.log.reject(
+                source, location, f"unusable JSON: {_unusable(error)}", kind="invalid json"
+            )
             continue
         if isinstance(value, dict):
             add_record(value, source, location)

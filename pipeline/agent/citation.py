@@ -1,0 +1,121 @@
+"""Which emails a deterministic finding cites, how sure it is, and which cited ids a report keeps.
+
+Three rules, all general (nothing here knows a particular question):
+
+- breadth: a question asking for a sequence or a whole ("trace", "in what order", "each",
+  "in total", "month by month", "escalate") needs many emails; one with several wh-parts
+  ("who ..., and what ...") needs a few; a plain question needs one or two. `question_breadth`
+  reads that from the wording and `CUT_OFFS` turns it into a cap and a relative score floor;
+- a chunk's confidence comes from absolute strength: how much of the question its best email
+  covers (a ratio, so it compares across chunks whose BM25 scales differ) and how clearly the
+  cited emails stand above the rest;
+- a run's report keeps the strong chunks' citations: `select_report_citations` drops the
+  citations of chunks that are weaker than the run's best (by confidence), keeping at most the
+  top email of a weak chunk when nothing stronger exists, and interleaves the survivors by rank.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from pipeline.agent.schemas import Confidence, Finding
+
+Breadth = Literal["single", "several", "sequence"]
+
+
+@dataclass(frozen=True)
+class CutOff:
+    max_cited: int  # never cite more than this many emails
+    relative_floor: float  # cite only emails scoring at least this fraction of the best
+
+
+CUT_OFFS: dict[Breadth, CutOff] = {
+    "single": CutOff(max_cited=3, relative_floor=0.5),
+    "several": CutOff(max_cited=5, relative_floor=0.35),
+    "sequence": CutOff(max_cited=8, relative_floor=0.2),
+}
+STRONG_COVERAGE = 0.5  # the best email matches half the question's weight or more
+WEAK_COVERAGE = 0.25  # below this the best email matches little of the question
+SEPARATION_FOR_HIGH = 1.5  # weakest cited score / best uncited score
+
+_SEQUENCE_CUES = re.compile(
+    r"\b(?:trace[sd]?|timeline|chronolog\w*|sequence|in what order|order of|history|"
+    r"escalat\w*|evolv\w*|over time|month by month|week by week|year by year|each|every|"
+    r"in total|total|all the|following days|step by step|steps)\b",
+    re.IGNORECASE,
+)
+_WH_WORD = re.compile(r"\b(?:who|whom|what|when|where|which|why|how)\b", re.IGNORECASE)
+
+CONFIDENCE_RANK: dict[str, int] = {"low": 0, "medium": 1, "high": 2}
+
+
+def question_breadth(question: str) -> Breadth:
+    """How many emails the question's wording asks for: a sequence, several parts, or one fact."""
+    if _SEQUENCE_CUES.search(question):
+        return "sequence"
+    if len(_WH_WORD.findall(question)) >= 2:
+        return "several"
+    return "single"
+
+
+def select_citations(ranked: Sequence[tuple[str, float]], breadth: Breadth) -> list[str]:
+    """The ids to cite from a best-first (id, score) ranking: within the breadth's cap, scoring
+    at least its relative floor of the best score. Nothing when nothing scored."""
+    if not ranked or ranked[0][1] <= 0:
+        return []
+    cut = CUT_OFFS[breadth]
+    floor = ranked[0][1] * cut.relative_floor
+    return [email_id for email_id, score in ranked[: cut.max_cited] if score >= floor and score > 0]
+
+
+def chunk_confidence(
+    ranked: Sequence[tuple[str, float]], cited: Sequence[str], best_coverage: float
+) -> Confidence:
+    """high: the best email covers much of the question and the cited set stands clear of the
+    rest; low: the best email covers little of it; medium otherwise."""
+    if not cited or best_coverage < WEAK_COVERAGE:
+        return "low"
+    scores = dict(ranked)
+    weakest_cited = min(scores.get(email_id, 0.0) for email_id in cited)
+    rest = [score for email_id, score in ranked if email_id not in set(cited) and score > 0]
+    separated = not rest or weakest_cited >= SEPARATION_FOR_HIGH * rest[0]
+    if best_coverage >= STRONG_COVERAGE and separated:
+        return "high"
+    return "medium"
+
+
+def select_report_citations(
+    findings: Sequence[tuple[str, Finding]], question: str = ""
+) -> list[str]:
+    """The cited ids a run's report keeps, strongest first, from (chunk_id, Finding) pairs.
+
+    Only chunks at the run's best confidence level count; if that level is "high", "medium"
+    chunks count too (a timeline spreads over chunks, and a chunk holding only its tail may be
+    less sure). When the best level is "low", each chunk contributes only its top email. The
+    survivors are interleaved by their rank inside their chunk (every chunk's best first, in
+    chunk order), duplicates dropped, and capped at the question's breadth cap plus one per
+    extra contributing chunk. `question` may be "" (breadth then counts as "several").
+    """
+    usable = [(chunk_id, f) for chunk_id, f in findings if f is not None and f.relevant_ids]
+    if not usable:
+        return []
+    best = max(CONFIDENCE_RANK[f.confidence] for _, f in usable)
+    threshold = 1 if best == 2 else best
+    lists: list[list[str]] = []
+    for _, finding in sorted(usable, key=lambda pair: pair[0]):
+        rank = CONFIDENCE_RANK[finding.confidence]
+        if rank < threshold:
+            continue
+        lists.append(finding.relevant_ids[:1] if best == 0 else list(finding.relevant_ids))
+    breadth = question_breadth(question) if question.strip() else "several"
+    cap = CUT_OFFS[breadth].max_cited + max(0, len(lists) - 1)
+    chosen: dict[str, None] = {}
+    depth = max(len(ids) for ids in lists)
+    for position in range(depth):
+        for ids in lists:
+            if position < len(ids):
+                chosen.setdefault(ids[position], None)
+    return list(chosen)[:cap]
