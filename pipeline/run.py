@@ -64,14 +64,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--max-bytes", type=int, default=None, help="refuse sources larger than this"
     )
     parser.add_argument("--run-name", help="ZenML run name (default: rlm-<time>-<random>)")
+    parser.add_argument(
+        "--config", help="ZenML run config YAML (settings, environment, secrets) for remote stacks"
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     return parser.parse_args(argv)
 
 
-def file_fingerprint(path: str | os.PathLike[str]) -> str:
-    """sha256 of the file's bytes, streamed."""
+def is_remote(source: str) -> bool:
+    """s3://, gs://, ... sources are read through the artifact store's filesystem."""
+    return "://" in source
+
+
+def file_fingerprint(path: str) -> str:
+    """sha256 of the file's bytes, streamed (remote sources through ZenML's fileio)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    if is_remote(path):
+        from zenml.io.fileio import open as open_file
+    else:
+        open_file = open
+    with open_file(path, "rb") as handle:
         while block := handle.read(HASH_BLOCK):
             digest.update(block)
     return digest.hexdigest()
@@ -87,6 +99,8 @@ def check_input(source: str, query: str, max_bytes: int) -> int:
 
     if not query.strip():
         raise BadInput("the query is empty: pass --query with the question to investigate")
+    if is_remote(source):
+        return -1  # read by the load_corpus step on the remote stack, which reports problems
     path = Path(source)
     if not path.exists():
         raise BadInput(f"source file not found: {source}")
@@ -116,12 +130,18 @@ def llm_settings(args: argparse.Namespace) -> LLMSettings:
 
 
 def run_pipeline(
-    source: str, query: str, budget: Budget, llm: LLMSettings, run_name: str, max_bytes: int
+    source: str,
+    query: str,
+    budget: Budget,
+    llm: LLMSettings,
+    run_name: str | None,
+    max_bytes: int,
+    config_path: str | None = None,
 ) -> str:
-    """Run `rlm_analysis` in this process; return the run id."""
+    """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id."""
     from pipeline.pipelines.rlm import rlm_analysis
 
-    run = rlm_analysis.with_options(run_name=run_name)(
+    run = rlm_analysis.with_options(run_name=run_name, config_path=config_path)(
         source=source,
         source_fingerprint=file_fingerprint(source),
         query=query,
@@ -225,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         max_tokens_total=args.max_tokens,
     )
     try:
-        source = str(Path(args.source).resolve())
+        source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
         check_input(source, args.query, max_bytes)
         llm = llm_settings(args)
     except BadInput as error:
@@ -234,7 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     run_name = args.run_name or default_run_name()
     try:
-        run_id = run_pipeline(source, args.query.strip(), budget, llm, run_name, max_bytes)
+        run_id = run_pipeline(
+            source, args.query.strip(), budget, llm, run_name, max_bytes, args.config
+        )
     except Exception as error:  # the run is recorded as failed in ZenML; report what we can
         print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
         try:

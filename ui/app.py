@@ -18,16 +18,19 @@ zenml_env.configure()  # before anything imports zenml
 
 import streamlit as st  # noqa: E402
 
-from ui import routes, state  # noqa: E402
+from ui import routes, run_store, state  # noqa: E402
 from ui.components.run_context import render_sidebar_run  # noqa: E402
 from ui.errors import page_guard  # noqa: E402
 
 st.set_page_config(page_title="RLM Workbench", page_icon=":material/mail:", layout="wide")
 state.init_state()
+run_store.warm_up()
 
 page = st.navigation(
     [
-        st.Page(routes.NEW_ANALYSIS, title="New analysis", icon=":material/add_circle:", default=True),
+        st.Page(
+            routes.NEW_ANALYSIS, title="New analysis", icon=":material/add_circle:", default=True
+        ),
         st.Page(routes.REPORT, title="Report", icon=":material/description:"),
         st.Page(routes.TRAJECTORIES, title="Trajectories", icon=":material/timeline:"),
         st.Page(routes.COST, title="Cost dashboard", icon=":material/payments:"),

@@ -21,12 +21,17 @@ logger = logging.getLogger(__name__)
 
 _ADVICE: list[tuple[re.Pattern[str], str]] = [
     (
-        re.compile(r"401|403|unauthori[sz]ed|invalid[ _-]?api[ _-]?key|incorrect api key|authentication", re.I),
+        re.compile(
+            r"401|403|unauthori[sz]ed|invalid[ _-]?api[ _-]?key|incorrect api key|authentication",
+            re.I,
+        ),
         "The model endpoint rejected the API key. Check the key under **Model and endpoint** "
         "on New analysis (or OPENAI_API_KEY on the server) and launch again.",
     ),
     (
-        re.compile(r"connect|unreachable|refused|timed? ?out|name or service|resolve|network", re.I),
+        re.compile(
+            r"connect|unreachable|refused|timed? ?out|name or service|resolve|network", re.I
+        ),
         "The model endpoint could not be reached. Check the base URL under **Model and "
         "endpoint** and that the server is running, or clear the URL and key to run in "
         "deterministic mode.",

@@ -10,6 +10,7 @@ import ZenML before `pipeline.zenml_env.configure()` has run.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -27,22 +28,46 @@ _CACHE_ENTRIES = 64
 
 
 def _runs():
+    ensure_store()
     from pipeline import runs
 
     return runs
 
 
-@st.cache_resource(show_spinner="Opening the ZenML store ...")
-def ensure_store() -> bool:
-    """Open (and on first use, create and migrate) the ZenML store in this process, once.
-
-    Done before the first launch so the background run never races the UI's first store read
-    over creating a fresh database.
-    """
+def _open_store() -> None:
+    """Import ZenML and open (on first use: create and migrate) the store."""
     from zenml.client import Client
 
+    from pipeline import runs  # noqa: F401 - the slow import, done here once
+
     Client().zen_store  # noqa: B018 - the property access initialises the store
-    return True
+
+
+def _open_store_logged() -> None:
+    try:
+        _open_store()
+    except Exception:  # the page that needs the store reports the problem
+        logger.warning("Opening the ZenML store in the background failed", exc_info=True)
+
+
+@st.cache_resource(show_spinner=False)
+def _warm_up_thread() -> threading.Thread:
+    thread = threading.Thread(target=_open_store_logged, name="zenml-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def warm_up() -> None:
+    """Start opening the store in the background, once per server process, so the first page
+    that reads a run does not pay for the slow ZenML import."""
+    _warm_up_thread()
+
+
+def ensure_store() -> None:
+    """Wait for the store to be open. Every store read goes through here, and so does a launch,
+    so the background run never races this process over creating a fresh database."""
+    _warm_up_thread().join()
+    _open_store()  # instant once open; raises the real error if the warm-up failed
 
 
 class RunNotFound(LookupError):

@@ -9,9 +9,12 @@ Three rules, all general (nothing here knows a particular question):
 - a chunk's confidence comes from absolute strength: how much of the question its best email
   covers (a ratio, so it compares across chunks whose BM25 scales differ) and how clearly the
   cited emails stand above the rest;
-- a run's report keeps the strong chunks' citations: `select_report_citations` drops the
-  citations of chunks that are weaker than the run's best (by confidence), keeping at most the
-  top email of a weak chunk when nothing stronger exists, and interleaves the survivors by rank.
+- a run's report keeps only evidence that is strong relative to the whole run:
+  `select_report_citations` re-ranks the union of the chunks' citations with the whole corpus's
+  statistics (the same ranking and cut-off a single chunk uses, so a weak chunk's best guess
+  loses to another chunk's real evidence). Without the corpus, or above
+  `GLOBAL_RERANK_MAX_EMAILS`, it falls back to chunk confidence and rank order: citations of
+  chunks weaker than the run's best are dropped and the survivors interleaved by rank.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from pipeline.agent.evidence import EvidencePool
 from pipeline.agent.schemas import Confidence, Finding
+from tools.models import Corpus
 
 Breadth = Literal["single", "several", "sequence"]
 
@@ -40,6 +45,7 @@ CUT_OFFS: dict[Breadth, CutOff] = {
 STRONG_COVERAGE = 0.5  # the best email matches half the question's weight or more
 WEAK_COVERAGE = 0.25  # below this the best email matches little of the question
 SEPARATION_FOR_HIGH = 1.5  # weakest cited score / best uncited score
+GLOBAL_RERANK_MAX_EMAILS = 60_000  # above this a corpus-wide BM25 index costs too much to build
 
 _SEQUENCE_CUES = re.compile(
     r"\b(?:trace[sd]?|timeline|chronolog\w*|sequence|in what order|order of|history|"
@@ -88,9 +94,31 @@ def chunk_confidence(
 
 
 def select_report_citations(
-    findings: Sequence[tuple[str, Finding]], question: str = ""
+    findings: Sequence[tuple[str, Finding | None]],
+    question: str = "",
+    corpus: Corpus | None = None,
 ) -> list[str]:
     """The cited ids a run's report keeps, strongest first, from (chunk_id, Finding) pairs.
+
+    With `corpus` (the run's whole corpus, at most GLOBAL_RERANK_MAX_EMAILS emails) the union of
+    the chunks' `relevant_ids` is ranked against `question` with corpus-wide BM25 statistics,
+    priors and thread propagation (`EvidencePool`) and cut off by the question's breadth, exactly
+    as one chunk cites from its own evidence. Otherwise `merge_by_confidence` decides.
+    """
+    usable = [(chunk_id, f) for chunk_id, f in findings if f is not None and f.relevant_ids]
+    if not usable:
+        return []
+    if corpus is None or not question.strip() or len(corpus) > GLOBAL_RERANK_MAX_EMAILS:
+        return merge_by_confidence(usable, question)
+    candidates = [i for _, f in sorted(usable, key=lambda p: p[0]) for i in f.relevant_ids]
+    pool = EvidencePool(corpus, question)
+    pool.add(candidates)
+    ranked = pool.ranked()
+    return select_citations(ranked, question_breadth(question))
+
+
+def merge_by_confidence(findings: Sequence[tuple[str, Finding]], question: str = "") -> list[str]:
+    """The corpus-free merge: chunk confidence and rank order only.
 
     Only chunks at the run's best confidence level count; if that level is "high", "medium"
     chunks count too (a timeline spreads over chunks, and a chunk holding only its tail may be
@@ -99,15 +127,14 @@ def select_report_citations(
     chunk order), duplicates dropped, and capped at the question's breadth cap plus one per
     extra contributing chunk. `question` may be "" (breadth then counts as "several").
     """
-    usable = [(chunk_id, f) for chunk_id, f in findings if f is not None and f.relevant_ids]
+    usable = [(chunk_id, f) for chunk_id, f in findings if f.relevant_ids]
     if not usable:
         return []
     best = max(CONFIDENCE_RANK[f.confidence] for _, f in usable)
     threshold = 1 if best == 2 else best
     lists: list[list[str]] = []
     for _, finding in sorted(usable, key=lambda pair: pair[0]):
-        rank = CONFIDENCE_RANK[finding.confidence]
-        if rank < threshold:
+        if CONFIDENCE_RANK[finding.confidence] < threshold:
             continue
         lists.append(finding.relevant_ids[:1] if best == 0 else list(finding.relevant_ids))
     breadth = question_breadth(question) if question.strip() else "several"

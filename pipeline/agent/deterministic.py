@@ -27,7 +27,6 @@ from pipeline.agent.dates import question_date_range
 from pipeline.agent.evidence import EvidencePool, base_subject
 from pipeline.agent.prompts import MAX_CALLS_PER_PLAN, clip, neutralise
 from pipeline.agent.schemas import (
-    Confidence,
     EvidenceItem,
     Finding,
     Plan,
@@ -86,16 +85,19 @@ class DeterministicPlanner:
     def plan(self, iteration: int, focus: str | None = None) -> Plan:
         calls: list[ToolCall] = []
         if not self._extra_calls_done:
-            for _ in range(FIRST_ROUND_GREPS):
-                calls.extend(self._term_grep(focus))
             self._extra_calls_done = True
-            calls.extend(self._person_and_date_calls())
+            extra = self._person_and_date_calls()
+            for _ in range(max(1, min(FIRST_ROUND_GREPS, MAX_CALLS_PER_PLAN - len(extra)))):
+                calls.extend(self._term_grep(focus))
+            calls.extend(extra)
             reason = "round 1: the question's rarest terms, and the people/dates it names"
         elif not self._threads_followed:
             self._threads_followed = True
             calls.extend(self._thread_follow_up())
             calls.extend(self._term_grep(focus))
-            reason = f"round {iteration}: follow the best candidates' threads, then unsearched terms"
+            reason = (
+                f"round {iteration}: follow the best candidates' threads, then unsearched terms"
+            )
         else:
             calls.extend(self._term_grep(focus))
             reason = f"round {iteration}: question terms not searched yet"
@@ -126,8 +128,10 @@ class DeterministicPlanner:
     def _thread_follow_up(self) -> list[ToolCall]:
         """One grep for the subjects of the best candidates' threads (replies and forwards)."""
         subjects: dict[str, None] = {}
-        for email in self.pool.top_emails(THREADS_FOLLOWED):
-            subject = base_subject(email.subject)
+        scored = [email_id for email_id, score in self.pool.ranked() if score > 0]
+        for email_id in scored[:THREADS_FOLLOWED]:
+            email = self.chunk.get(email_id)
+            subject = base_subject(email.subject) if email is not None else ""
             if len(subject) >= MIN_FOLLOWED_SUBJECT:
                 subjects.setdefault(subject[:FOLLOWED_SUBJECT_CHARS], None)
         if not subjects:
@@ -153,7 +157,7 @@ class DeterministicPlanner:
             return Reflection(
                 sufficient=True, reason="the last round found no new emails", next_focus=None
             )
-        if not len(self.pool):
+        if not any(score > 0 for _, score in self.pool.ranked()[:1]):
             return Reflection(
                 sufficient=True, reason="no email matched the question's terms", next_focus=None
             )
@@ -170,7 +174,9 @@ class DeterministicPlanner:
         else:
             reason = f"{len(remaining)} question terms not searched yet"
         return Reflection(
-            sufficient=False, reason=reason, next_focus=", ".join(remaining[:TERMS_PER_GREP]) or None
+            sufficient=False,
+            reason=reason,
+            next_focus=", ".join(remaining[:TERMS_PER_GREP]) or None,
         )
 
     # --- summarize -----------------------------------------------------------------------------

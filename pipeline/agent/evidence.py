@@ -60,7 +60,7 @@ def thread_keys(emails: Sequence[Email]) -> dict[str, str]:
         root, hops = email, 0
         while root.in_reply_to and root.in_reply_to in by_message and hops < 100:
             root, hops = by_message[root.in_reply_to], hops + 1
-        keys[email.id] = f"m:{root.message_id}" if root is not email else f"e:{email.id}"
+        keys[email.id] = f"m:{root.message_id}" if root.message_id else f"e:{email.id}"
     return keys
 
 

@@ -19,7 +19,6 @@ import json
 import logging
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from tests.bench.common import (
@@ -92,8 +91,7 @@ def ingest_worker(path: Path) -> None:
 def run_command(path: Path, chunks: int, iterations: int, query: str) -> list[str]:
     return python_module(
         "pipeline.run", "--source", str(path), "--query", query, "--max-chunks", str(chunks),
-        "--max-iterations", str(iterations), "--run-name", f"bench-scale-{int(time.time())}",
-        "--json",
+        "--max-iterations", str(iterations), "--json",
     )  # fmt: skip
 
 
@@ -119,10 +117,9 @@ def _short(size: int) -> str:
     return f"{size // 1000}K" if size >= 1000 else str(size)
 
 
-def rows_for_size(size: int, ingest: dict, run: dict, command: str, path_note: str) -> list[BenchRow]:
+def rows_for_size(size: int, ingest: dict, run: dict, command: str) -> list[BenchRow]:
     at_target = size >= TARGET_SIZE
     label = _short(size)
-    ingest_cmd = f"python -m tools.ingest {path_note} --json"
     peak = max(ingest["peak_rss_bytes"], run["peak_rss_bytes"])
     run_ok = run["status"] == "completed" and not run["failed_chunks"]
     run_note = "" if run_ok else f"status {run['status']}, failed chunks {run['failed_chunks']}"
@@ -130,7 +127,7 @@ def rows_for_size(size: int, ingest: dict, run: dict, command: str, path_note: s
         BenchRow(
             BENCHMARK, f"ingest {label} emails (JSONL)", fmt_seconds(ingest["seconds"]),
             f"<= {INGEST_TARGET_S:.0f} s" if at_target else "",
-            ingest["seconds"] <= INGEST_TARGET_S if at_target else None, ingest_cmd,
+            ingest["seconds"] <= INGEST_TARGET_S if at_target else None, command,
             raw={"seconds": ingest["seconds"], "emails": ingest["emails"],
                  "problems": ingest["problems"], "peak_rss_bytes": ingest["peak_rss_bytes"]},
         ),
@@ -163,23 +160,23 @@ def collect(
         corpora_dir.mkdir(parents=True, exist_ok=True)
         for size in sizes:
             path, generate_s = ensure_corpus(corpora_dir, size)
-            logger.info("corpus %s ready (%s)", path, generate_s)
+            logger.info("%s ready (generated in %s s)", path, generate_s)
             ingest = measure_ingest(path)
+            logger.info("ingested %d emails in %.1f s", ingest["emails"], ingest["seconds"])
             run = measure_run(path, chunks, iterations, query, work_dir)
-            path_note = f"<{_short(size)}.jsonl>"
-            shown = shell_command(run_command(Path(path_note), chunks, iterations, query))
-            generate_cmd = (
-                f"python -m data.generate --emails {size} --out {path_note} --format jsonl "
-                f"--seed {SEED}"
-            )
+            logger.info("10-chunk run: %s in %.1f s", run["status"], run["wall_s"])
+            command = shell_command(
+                python_module("tests.bench.bench_scale", "--sizes", str(size), "--chunks",
+                              str(chunks), "--max-iterations", str(iterations))
+            )  # fmt: skip
             rows.append(
                 BenchRow(
-                    BENCHMARK, f"generate {_short(size)} emails",
+                    BENCHMARK, f"generate {_short(size)} emails (not a target)",
                     fmt_seconds(generate_s) if generate_s is not None else "reused",
-                    command=generate_cmd, raw={"seconds": generate_s},
+                    command=command, raw={"seconds": generate_s},
                 )
             )  # fmt: skip
-            rows += rows_for_size(size, ingest, run, shown, path_note)
+            rows += rows_for_size(size, ingest, run, command)
     return rows
 
 

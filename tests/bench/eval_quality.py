@@ -8,7 +8,8 @@ run's report would cite are scored against the query's `relevant_ids`:
 - `--merge report` (default): the report's `cited_ids` from `pipeline.aggregate.build_report`,
   exactly what the product shows;
 - `--merge citation`: `pipeline.agent.citation.select_report_citations` over the chunk findings
-  (the merge rule the deterministic report uses);
+  and the whole corpus (the merge rule the deterministic report uses once aggregate calls it);
+- `--merge confidence`: the corpus-free fallback of that rule (`merge_by_confidence`);
 - `--merge union`: the plain union of every chunk's `relevant_ids` (no cross-chunk filtering).
 
 Prints per-query, per-kind and micro precision and recall as Markdown tables, for the tuning half
@@ -27,7 +28,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from data.sample import SAMPLE_PATH, LabelledQuery, load_queries
-from pipeline.agent.citation import select_report_citations
+from pipeline.agent.citation import merge_by_confidence, select_report_citations
 from pipeline.agent.loop import run_chunk
 from pipeline.aggregate import build_report
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
@@ -60,7 +61,7 @@ def load_sample_corpus() -> Corpus:
 
 
 HELD_OUT = frozenset(f"q{number:02d}" for number in range(13, 19))  # never used for tuning
-MERGES = ("report", "citation", "union")
+MERGES = ("report", "citation", "confidence", "union")
 
 
 def date_chunks(corpus: Corpus, n: int) -> list[Corpus]:
@@ -93,7 +94,7 @@ def evaluate(
                 budget=budget,
             )
             results.append(result)
-        cited = merged_citations(results, query.question, settings, merge)
+        cited = merged_citations(results, query.question, settings, merge, corpus)
         relevant = set(query.relevant_ids)
         hits = sum(1 for email_id in cited if email_id in relevant)
         scores.append(QueryScore(query, cited, hits, time.perf_counter() - started))
@@ -101,14 +102,16 @@ def evaluate(
 
 
 def merged_citations(
-    results: list[ChunkResult], question: str, settings: LLMSettings, merge: str
+    results: list[ChunkResult], question: str, settings: LLMSettings, merge: str, corpus: Corpus
 ) -> list[str]:
     """The ids the run cites, merged as `merge` says (see the module docstring)."""
     if merge == "report":
         return list(build_report(results, [], question, settings).cited_ids)
+    pairs = [(r.chunk_id, r.finding) for r in results if r.finding is not None]
     if merge == "citation":
-        pairs = [(r.chunk_id, r.finding) for r in results if r.finding is not None]
-        return select_report_citations(pairs, question)
+        return select_report_citations(pairs, question, corpus)
+    if merge == "confidence":
+        return merge_by_confidence(pairs, question)
     cited: dict[str, None] = {}
     for result in results:
         if result.finding is not None:

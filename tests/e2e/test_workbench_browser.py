@@ -121,7 +121,15 @@ def _check_page(page, name: str) -> None:
     assert page.evaluate("typeof window.__xss") == "undefined", name
     assert SECRET not in page.content(), name
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main section, so grow the viewport to show the whole page.
+    height = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], [data-testid=stMainBlockContainer]')]"
+        ".map(e => e.scrollHeight), 1000)"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 6000)})
+    page.wait_for_timeout(300)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def _open(page, title: str) -> None:
@@ -148,7 +156,7 @@ def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
             page.locator(".st-key-upload_file input[type=file]").set_input_files(str(corpus))
             expect(page.get_by_text("hostile_mail.json · format json")).to_be_visible()
             page.locator(".st-key-query textarea").fill("Who sent the pricing sheet outside?")
-            page.keyboard.press("Tab")
+            page.locator("h1").first.click()  # blur: commits the text area
             expect(page.get_by_text("Mode: model")).to_be_visible()
             launch = page.locator(".st-key-launch button")
             expect(launch).to_be_enabled()
@@ -187,8 +195,7 @@ def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
             _check_page(page, "05_trajectories")
 
             _open(page, "Cost dashboard")
-            expect(page.locator(".js-plotly-plot").first).to_be_visible()
-            assert page.locator(".js-plotly-plot").count() >= 4
+            expect(page.locator(".js-plotly-plot").nth(5)).to_be_visible()  # per-chunk + heavy tail
             _check_page(page, "06_cost")
 
             _open(page, "Runs")

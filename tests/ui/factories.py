@@ -21,8 +21,12 @@ XSS = (
 
 
 def make_run(
-    *, run_id: str = "run-id-1", name: str = "rlm-test-1", status: str = "completed",
-    mode: str = "llm", chunk_costs: tuple[float, ...] = (0.001, 0.002, 0.0015, 0.009),
+    *,
+    run_id: str = "run-id-1",
+    name: str = "rlm-test-1",
+    status: str = "completed",
+    mode: str = "llm",
+    chunk_costs: tuple[float, ...] = (0.001, 0.002, 0.0015, 0.009),
 ) -> RunView:
     chunks = [
         ChunkView(
@@ -67,7 +71,9 @@ def make_report() -> Report:
         query="Who leaked the Cedar memo? " + XSS,
         summary="Dana forwarded the memo. " + XSS,
         findings=[
-            ReportFinding(text="Finding one " + XSS, confidence="high", evidence_ids=["e-1", "e-2"]),
+            ReportFinding(
+                text="Finding one " + XSS, confidence="high", evidence_ids=["e-1", "e-2"]
+            ),
             ReportFinding(text="Finding two", confidence="low", evidence_ids=["e-3"]),
         ],
         cited_ids=["e-1", "e-2", "e-3"],
@@ -108,7 +114,11 @@ def make_trajectory(chunk_id: str = "chunk_00") -> Trajectory:
                 match_count=2 if is_tool else None,
                 matched_ids=["e-1", "e-2"] if is_tool else [],
                 llm=LLMCallRecord(
-                    model="gpt-4o-mini", purpose=kind, input_tokens=400, output_tokens=40, cost_usd=0.0002
+                    model="gpt-4o-mini",
+                    purpose=kind,
+                    input_tokens=400,
+                    output_tokens=40,
+                    cost_usd=0.0002,
                 )
                 if kind in ("plan", "reflect", "summarize")
                 else None,

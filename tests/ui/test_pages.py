@@ -44,7 +44,9 @@ def test_report_page_shows_the_finished_run_and_opens_a_cited_email(open_page, f
 
     at.button(key="finding_0_0").click().run()
     _assert_clean(at)
-    assert any(f"Email id:** {first_id.replace('-', chr(92) + '-')}" in m.value for m in at.markdown)
+    assert any(
+        f"Email id:** {first_id.replace('-', chr(92) + '-')}" in m.value for m in at.markdown
+    )
     assert at.text, "the email body is shown as text"
 
 

@@ -15,8 +15,10 @@ with page_guard("the cost dashboard"):
     if run.mode == "deterministic":
         st.info("No model was called: deterministic mode, so every cost and token count is zero.")
     totals = st.columns(5)
-    totals[0].metric("Total cost", f"${run.total_cost_usd:.4f}")
-    totals[1].metric("LLM calls", sum(c.llm_calls for c in run.chunks))
+    run_cost = run.totals.cost_usd if run.totals else run.total_cost_usd
+    run_calls = run.totals.llm_calls if run.totals else sum(c.llm_calls for c in run.chunks)
+    totals[0].metric("Total cost", f"${run_cost:.4f}", help="Planning and synthesis included")
+    totals[1].metric("LLM calls", run_calls)
     totals[2].metric("Tokens in", f"{sum(c.input_tokens for c in run.chunks):,}")
     totals[3].metric("Tokens out", f"{sum(c.output_tokens for c in run.chunks):,}")
     totals[4].metric("Duration", f"{run.totals.duration_s:.1f} s" if run.totals else "…")

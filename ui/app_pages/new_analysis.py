@@ -39,11 +39,11 @@ with page_guard("the run's progress"):
         run = run_store.find_run(handle.run_name)
         if run is not None and run.finished:
             render_progress(run)
-            report, trajectories, _ = st.columns([1, 1, 4])
-            if report.button("Open the report", key="open_report", type="primary"):
+            links = st.container(horizontal=True)
+            if links.button("Open the report", key="open_report", type="primary"):
                 state.select_run(handle.run_name)
                 st.switch_page(routes.REPORT)
-            if trajectories.button("Open the trajectories", key="open_trajectories"):
+            if links.button("Open the trajectories", key="open_trajectories"):
                 state.select_run(handle.run_name)
                 st.switch_page(routes.TRAJECTORIES)
         else:

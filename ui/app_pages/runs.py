@@ -28,7 +28,9 @@ with page_guard("the run history"):
     st.subheader("Compare two runs")
     left, right = st.columns(2)
     options = list(by_id)
-    a = left.selectbox("Run A", options, format_func=lambda rid: run_label(by_id[rid]), key=state.COMPARE_A)
+    a = left.selectbox(
+        "Run A", options, format_func=lambda rid: run_label(by_id[rid]), key=state.COMPARE_A
+    )
     b = right.selectbox(
         "Run B",
         options,

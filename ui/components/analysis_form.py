@@ -23,11 +23,9 @@ from ui.components.corpus_preview import (
     CorpusPreview,
     preview_bytes,
     preview_file,
-    render_corpus_preview,
     save_upload,
     sha256_of,
 )
-from ui.components.safe_text import md_escape
 from ui.errors import show_error
 
 logger = logging.getLogger(__name__)
@@ -62,9 +60,9 @@ def render_corpus_picker() -> CorpusChoice | None:
     choice = st.radio(
         "Corpus",
         options=[state.SAMPLE, state.UPLOADED],
-        format_func=lambda value: "Bundled sample (Northwind Energy)"
-        if value == state.SAMPLE
-        else "Upload a mailbox",
+        format_func=lambda value: (
+            "Bundled sample (Northwind Energy)" if value == state.SAMPLE else "Upload a mailbox"
+        ),
         horizontal=True,
         key=state.CORPUS_CHOICE,
         persist_state="session",
@@ -94,7 +92,11 @@ def render_corpus_picker() -> CorpusChoice | None:
         if problems:
             st.dataframe(
                 [
-                    {"location": str(p.location), "severity": str(p.severity), "reason": str(p.reason)}
+                    {
+                        "location": str(p.location),
+                        "severity": str(p.severity),
+                        "reason": str(p.reason),
+                    }
                     for p in problems[:200]
                 ],
                 key="upload_problems",

@@ -91,10 +91,11 @@ def save_upload(data: bytes, filename: str, detected_format: str) -> Path:
 
 def render_corpus_preview(preview: CorpusPreview) -> None:
     """Counts, date range and top senders; the problems table when ingestion skipped anything."""
-    cols = st.columns(3)
-    cols[0].metric("Emails", f"{preview.emails:,}")
-    cols[1].metric("From", preview.first_date or "undated")
-    cols[2].metric("To", preview.last_date or "undated")
+    st.metric("Emails", f"{preview.emails:,}")
+    if preview.first_date:
+        st.markdown(f"**{preview.first_date}** to **{preview.last_date}**")
+    else:
+        st.markdown("No dated emails")
     st.caption(f"{md_escape(preview.source)} · format {md_escape(preview.format)}")
     if preview.top_senders:
         senders = pd.DataFrame(preview.top_senders, columns=["sender", "emails"])

@@ -41,7 +41,15 @@ def chunk_frame(run: RunView) -> pd.DataFrame:
             }
             for c in run.chunks
         ],
-        columns=["chunk", "cost_usd", "llm_calls", "input_tokens", "output_tokens", "duration_s", "status"],
+        columns=[
+            "chunk",
+            "cost_usd",
+            "llm_calls",
+            "input_tokens",
+            "output_tokens",
+            "duration_s",
+            "status",
+        ],
     )
 
 
@@ -57,15 +65,22 @@ def bar_with_p95(frame: pd.DataFrame, column: str, title: str, axis_title: str) 
         annotation_position="top left",
     )
     figure.update_layout(**_LAYOUT, yaxis_title=axis_title, xaxis_title=None)
+    if axis_title == "USD":
+        figure.update_yaxes(tickformat="$.4f")
     return figure
 
 
 def tokens_figure(frame: pd.DataFrame) -> go.Figure:
     long = frame.melt(
-        id_vars="chunk", value_vars=["input_tokens", "output_tokens"], var_name="direction", value_name="tokens"
+        id_vars="chunk",
+        value_vars=["input_tokens", "output_tokens"],
+        var_name="direction",
+        value_name="tokens",
     )
     long["direction"] = long["direction"].str.replace("_tokens", "", regex=False)
-    figure = px.bar(long, x="chunk", y="tokens", color="direction", barmode="group", title="Tokens in / out")
+    figure = px.bar(
+        long, x="chunk", y="tokens", color="direction", barmode="group", title="Tokens in / out"
+    )
     figure.update_layout(**_LAYOUT, xaxis_title=None)
     return figure
 
@@ -103,6 +118,7 @@ def heavy_tail_figures(costs: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
                 annotation_position="top right" if index % 2 else "top left",
             )
         figure.update_layout(**_LAYOUT, xaxis_title="USD per chunk")
+        figure.update_xaxes(tickformat="$.4f")
     return histogram, ecdf
 
 
@@ -124,6 +140,11 @@ def render_budget_usage(run: RunView, budget: Budget | None) -> None:
         st.progress(
             min(run.total_cost_usd / budget.max_usd_total, 1.0),
             text=f"${run.total_cost_usd:.4f} of the ${budget.max_usd_total:.2f} cost cap",
+        )
+    if budget is None or not (budget.max_usd_total or budget.max_tokens_total):
+        st.caption(
+            "No USD or token cap is known for this run (none was set, or it was launched from "
+            "another session)."
         )
     if budget is not None and budget.max_tokens_total:
         used = sum(c.input_tokens + c.output_tokens for c in run.chunks)

@@ -14,16 +14,8 @@ import streamlit as st
 
 from pipeline.views import ChunkView, RunView
 from ui import run_store, state
-from ui.launcher import launch_failure
 from ui.errors import show_error
-
-STATUS_ICONS = {
-    "queued": "⏳ queued",
-    "running": "▶ running",
-    "done": "✅ done",
-    "cached": "♻ cached",
-    "failed": "❌ failed",
-}
+from ui.launcher import launch_failure
 
 
 def _elapsed_s(chunk: ChunkView, now: datetime) -> float:
@@ -41,7 +33,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
     rows = [
         {
             "chunk": chunk.id,
-            "status": STATUS_ICONS.get(chunk.status, chunk.status),
+            "status": chunk.status,
             "emails": chunk.size,
             "period": chunk.label,
             "elapsed (s)": round(_elapsed_s(chunk, now), 1),
@@ -52,7 +44,17 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
         }
         for chunk in run.chunks
     ]
-    columns = ["chunk", "status", "emails", "period", "elapsed (s)", "LLM calls", "cost (USD)", "matches", "error"]
+    columns = [
+        "chunk",
+        "status",
+        "emails",
+        "period",
+        "elapsed (s)",
+        "LLM calls",
+        "cost (USD)",
+        "matches",
+        "error",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -39,7 +39,12 @@ def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
     st.session_state[state.REPLAY_STEP] = step
     back, indicator, forward = st.columns([1, 3, 1], vertical_alignment="center")
     back.button(
-        "◀ Back", key="replay_back", on_click=_move, args=(-1, total), disabled=step <= 1, width="stretch"
+        "◀ Back",
+        key="replay_back",
+        on_click=_move,
+        args=(-1, total),
+        disabled=step <= 1,
+        width="stretch",
     )
     forward.button(
         "Forward ▶",
@@ -76,7 +81,9 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
     if event.match_count is not None or event.matched_ids:
         count = event.match_count if event.match_count is not None else len(event.matched_ids)
         st.markdown(f"**Matches:** {count}")
-        email_buttons(run, event.matched_ids[:MAX_MATCH_BUTTONS], key_prefix=f"replay_match_{event.seq}")
+        email_buttons(
+            run, event.matched_ids[:MAX_MATCH_BUTTONS], key_prefix=f"replay_match_{event.seq}"
+        )
     if event.llm is not None:
         record = event.llm
         cols = st.columns(4)

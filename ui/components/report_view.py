@@ -55,15 +55,17 @@ def render_report(run: RunView, report: Report) -> None:
     if report.failed_chunks:
         st.subheader("Failed chunks")
         for failed in report.failed_chunks:
-            st.warning(f"**{md_escape(failed.chunk_id)}**: {md_escape(failed.error, max_chars=800)}")
+            st.warning(
+                f"**{md_escape(failed.chunk_id)}**: {md_escape(failed.error, max_chars=800)}"
+            )
 
 
 def render_downloads(run: RunView, report: Report) -> None:
     stem = f"report-{run.name}"
     markdown = run_store.report_markdown(run)
     html = run_store.report_html(run)
-    cols = st.columns(3)
-    cols[0].download_button(
+    row = st.container(horizontal=True, gap="small")
+    row.download_button(
         "Download Markdown",
         data=markdown or "",
         file_name=f"{stem}.md",
@@ -72,7 +74,7 @@ def render_downloads(run: RunView, report: Report) -> None:
         disabled=not markdown,
         on_click="ignore",
     )
-    cols[1].download_button(
+    row.download_button(
         "Download HTML",
         data=html or "",
         file_name=f"{stem}.html",
@@ -81,7 +83,7 @@ def render_downloads(run: RunView, report: Report) -> None:
         disabled=not html,
         on_click="ignore",
     )
-    cols[2].download_button(
+    row.download_button(
         "Download JSON",
         data=report.model_dump_json(indent=2),
         file_name=f"{stem}.json",

@@ -30,7 +30,7 @@ def render_sidebar_run() -> None:
         st.sidebar.caption(f"{md_escape(run_key)} · starting ...")
         return
     label, color = STATUS_BADGES.get(run.status, (run.status, "gray"))
-    st.sidebar.markdown(f"`{md_escape(run.name)}`")
+    st.sidebar.markdown(f"**{md_escape(run.name)}**")
     st.sidebar.badge(label, color=color)
     st.sidebar.caption(md_escape(short(run.query, 120)))
 

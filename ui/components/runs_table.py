@@ -12,7 +12,7 @@ from pipeline.views import RunView
 from ui import run_store
 from ui.components.safe_text import md_escape, short
 
-STATUS_LABELS = {"stale": "⚠ stale", "failed": "❌ failed", "completed": "✅ completed"}
+STATUS_LABELS = {"stale": "stale (process gone)"}
 
 
 def chunk_count(run: RunView) -> int:
@@ -21,7 +21,8 @@ def chunk_count(run: RunView) -> int:
 
 
 def total_cost(run: RunView) -> float:
-    return run.total_cost_usd if run.chunks else (run.totals.cost_usd if run.totals else 0.0)
+    """Run-level cost (planning and synthesis included) when known, else the chunks' sum."""
+    return run.totals.cost_usd if run.totals else run.total_cost_usd
 
 
 def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
@@ -78,16 +79,19 @@ def _settings_and_totals(run: RunView) -> dict[str, object]:
         "LLM calls": sum(c.llm_calls for c in run.chunks),
         "tokens in": sum(c.input_tokens for c in run.chunks),
         "tokens out": sum(c.output_tokens for c in run.chunks),
-        "cost (USD)": round(run.total_cost_usd, 6),
+        "cost (USD)": round(total_cost(run), 6),
         "duration (s)": round(totals.duration_s, 2) if totals else None,
     }
 
 
 def render_comparison(left: RunView, right: RunView) -> None:
     table = pd.DataFrame(
-        {f"A: {left.name}": _settings_and_totals(left), f"B: {right.name}": _settings_and_totals(right)}
+        {
+            f"A: {left.name}": _settings_and_totals(left),
+            f"B: {right.name}": _settings_and_totals(right),
+        }
     ).astype(str)
-    st.dataframe(table, key="compare_table")
+    st.dataframe(table, key="compare_table", height=36 * (len(table) + 1) + 4)
 
     costs = pd.DataFrame(
         [
@@ -98,7 +102,9 @@ def render_comparison(left: RunView, right: RunView) -> None:
         columns=["run", "chunk", "cost_usd"],
     )
     if not costs.empty:
-        figure = px.bar(costs, x="chunk", y="cost_usd", color="run", barmode="group", title="Per-chunk cost")
+        figure = px.bar(
+            costs, x="chunk", y="cost_usd", color="run", barmode="group", title="Per-chunk cost"
+        )
         figure.update_layout(height=280, margin={"l": 10, "r": 10, "t": 40, "b": 10})
         st.plotly_chart(figure, key="compare_cost_chart")
 

@@ -79,8 +79,10 @@ def trajectory_figure(trajectory: Trajectory, current_seq: int | None = None) ->
     if current_seq is not None:
         current = next((e for e in events if e.seq == current_seq), None)
         if current is not None:
-            figure.add_vline(x=current.started_at, line_width=2, line_dash="dot", line_color="#1F2933")
-    figure.update_yaxes(title=None, autorange="reversed")
+            figure.add_vline(
+                x=current.started_at, line_width=2, line_dash="dot", line_color="#1F2933"
+            )
+    figure.update_yaxes(title=None)
     figure.update_xaxes(title=None)
     figure.update_layout(
         height=300, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend_title_text="event"
