@@ -33,6 +33,7 @@ CAP_TOKENS = "cap_tokens_total"
 MODEL_NAME = "model_name"
 BASE_URL = "base_url"
 API_KEY = "api_key"  # only ever in session state; passed to launch_run, never stored
+API_KEY_INPUT = "api_key_input"  # the password field; emptied as soon as a key is typed
 
 # Trajectories
 TRAJECTORY_CHUNK = "trajectory_chunk"

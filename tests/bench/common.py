@@ -170,7 +170,9 @@ class ProcessRun:
         """The last JSON object printed on stdout (CLIs may log lines before it)."""
         text = self.stdout.strip()
         if not text:
-            raise ValueError(f"{shell_command(self.command)} printed nothing; stderr:\n{self.tail()}")
+            raise ValueError(
+                f"{shell_command(self.command)} printed nothing; stderr:\n{self.tail()}"
+            )
         try:
             return json.loads(text)
         except json.JSONDecodeError:
@@ -273,7 +275,9 @@ def markdown_table(rows: Sequence[BenchRow]) -> str:
     """The results as a GitHub Markdown table, then the command reproducing each row."""
     lines = ["| " + " | ".join(_COLUMNS) + " |", "|" + "---|" * len(_COLUMNS)]
     for row in rows:
-        value = row.value if not row.note else f"{row.value} ({row.note})" if row.value else row.note
+        value = (
+            row.value if not row.note else f"{row.value} ({row.note})" if row.value else row.note
+        )
         cells = (row.benchmark, row.figure, value, row.target, row.verdict)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     commands = list(dict.fromkeys(row.command for row in rows if row.command))

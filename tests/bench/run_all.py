@@ -25,6 +25,7 @@ from tests.bench.common import (
     BenchRow,
     bench_env,
     fmt_seconds,
+    load_average,
     machine_summary,
     markdown_table,
     python_module,
@@ -107,19 +108,19 @@ def quality_rows(output: object, command: str) -> list[BenchRow]:
 
 BENCHMARKS = [
     Benchmark(
-        "fanout", "tests.bench.bench_fanout", ["--chunks", "1,2,4,8"], ["--chunks", "1,8"],
-        420, _own_rows,
-    ),
-    Benchmark(
-        "scale", "tests.bench.bench_scale", ["--sizes", "10000,100000,517000"],
-        ["--sizes", "10000"], 900, _own_rows,
-    ),
-    Benchmark(
         "tools", "tests.bench.bench_tools", [], ["--emails", "10000", "--repeats", "3"], 300,
         tools_rows,
     ),
     Benchmark("quality", "tests.bench.eval_quality", [], [], 300, quality_rows, text=True),
-    Benchmark("ui", "tests.bench.bench_ui", [], [], 300, _own_rows),
+    Benchmark("ui", "tests.bench.bench_ui", [], ["--visits", "2"], 420, _own_rows),
+    Benchmark(
+        "fanout", "tests.bench.bench_fanout", ["--chunks", "1,2,4,8"], ["--chunks", "1,8"],
+        600, _own_rows,
+    ),
+    Benchmark(
+        "scale", "tests.bench.bench_scale", ["--sizes", "10000,100000,517000"],
+        ["--sizes", "10000"], 1500, _own_rows,
+    ),
 ]  # fmt: skip
 
 
@@ -127,8 +128,8 @@ def module_exists(module: str) -> bool:
     return (REPO_ROOT / (module.replace(".", "/") + ".py")).exists()
 
 
-def run_benchmark(bench: Benchmark, quick: bool) -> list[BenchRow]:
-    flags = [] if bench.text else ["--json"]
+def run_benchmark(bench: Benchmark, quick: bool, extra: list[str]) -> list[BenchRow]:
+    flags = [*extra, *([] if bench.text else ["--json"])]
     command = python_module(bench.module, *(bench.quick_args if quick else bench.args), *flags)
     shown = shell_command(command)
     if not module_exists(bench.module):
@@ -159,23 +160,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke version: small sizes")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
     parser.add_argument("--output-dir", type=Path, default=DEFAULT_OUTPUT_DIR)
+    parser.add_argument(
+        "--scale-data-dir", type=Path, help="keep generated corpora here and reuse them next time"
+    )
     args = parser.parse_args(argv)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
     unknown = chosen - {b.name for b in BENCHMARKS}
     if unknown:
-        parser.error(f"unknown benchmark(s) {sorted(unknown)}; known: {[b.name for b in BENCHMARKS]}")
+        parser.error(
+            f"unknown benchmark(s) {sorted(unknown)}; known: {[b.name for b in BENCHMARKS]}"
+        )
 
     started = time.perf_counter()
     rows: list[BenchRow] = []
+    loads: list[str] = []
     for bench in BENCHMARKS:
         if chosen and bench.name not in chosen:
             continue
-        rows += run_benchmark(bench, args.quick)
+        loads.append(f"{bench.name} {load_average()}")
+        extra = []
+        if bench.name == "scale" and args.scale_data_dir:
+            extra = ["--data-dir", str(args.scale_data_dir.resolve())]
+        rows += run_benchmark(bench, args.quick, extra)
     total = time.perf_counter() - started
 
     header = (
         f"# RLM Workbench benchmarks{' (quick)' if args.quick else ''}\n\n"
-        f"{machine_summary()}; whole suite {fmt_seconds(total)}. "
+        f"{machine_summary()}; whole suite {fmt_seconds(total)}. Load average when each "
+        f"benchmark started: {', '.join(loads)}. "
         f"Reproduce all: `python -m tests.bench.run_all{' --quick' if args.quick else ''}`"
     )
     markdown_path, json_path = write_results(rows, args.output_dir, header)

@@ -117,6 +117,7 @@ def workbench(tmp_path: Path) -> Iterator[tuple[str, FakeLLMServer]]:
 
 def _check_page(page, name: str) -> None:
     """No script ran, the key is nowhere in the page, and a full-page screenshot is saved."""
+    page.mouse.move(5, 5)  # no hover tooltip in the screenshot
     page.wait_for_timeout(400)  # let Plotly and fonts settle before the screenshot
     assert page.evaluate("typeof window.__xss") == "undefined", name
     assert SECRET not in page.content(), name

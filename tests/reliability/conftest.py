@@ -71,7 +71,7 @@ def hostile_haystack_emails() -> list[Email]:
     """Texts on which backtracking regexes explode: long runs with no final match."""
     return [
         planted_email(10, "aaaa valve", "a" * 4_000 + "!"),
-        planted_email(11, "words valve inspection", "word " * 1_500 + "!"),
+        planted_email(11, "words valve inspection", "word" * 1_500 + "!"),
         planted_email(12, "digits", "1" * 3_000 + "x"),
     ]
 

@@ -126,7 +126,6 @@ def run_fault_cell(
     *,
     seed: int = FAULT_SEED,
     chunks: int = CHUNKS,
-    budget: Budget | None = None,
     **server_options: Any,
 ) -> FaultCellResult:
     """One cell of the fault matrix: the whole run at loop level under `kind` faults at `rate`."""
@@ -135,42 +134,52 @@ def run_fault_cell(
         faults=faults, seed=seed, timeout_sleep_s=SERVER_TIMEOUT_SLEEP_S, **server_options
     )
     with server:
-        settings = cell_settings(server)
-        client = RecordingClient(settings, api_key="sk-test-fault-matrix")
-        try:
-            return _run_with(client, server, settings, kind, rate, seed, chunks, budget)
-        finally:
-            client.close()
+        budget = Budget(max_chunks=chunks, max_iterations=MAX_ITERATIONS)
+        return run_loop_pipeline(server, fault_corpus(), QUERY, budget, kind=kind, rate=rate)
 
 
-def _run_with(client, server, settings, kind, rate, seed, chunks, budget) -> FaultCellResult:
-    corpus = fault_corpus()
-    budget = budget or Budget(max_chunks=chunks, max_iterations=MAX_ITERATIONS)
-    plan, plan_calls = make_plan(corpus, QUERY, budget.max_chunks, settings, client=client)
-    results, failed, trajectories = [], [], {}
-    for spec in plan.chunks:
-        try:
-            result, trajectory = run_chunk(
-                corpus.slice(spec.start, spec.end),
-                chunk_id=spec.id,
-                query=QUERY,
-                sub_question=spec.sub_question,
-                settings=settings,
-                budget=budget,
-                client=client,
-            )
-        except Exception as error:  # what the pipeline does for a chunk that fails every retry
-            failed.append(FailedChunk(chunk_id=spec.id, error=f"{type(error).__name__}: {error}"))
-            continue
-        results.append(result)
-        trajectories[spec.id] = trajectory
-    report = build_report(
-        results, failed, QUERY, settings, plan, extra_calls=plan_calls, client=client
-    )
+def run_loop_pipeline(
+    server: FakeLLMServer,
+    corpus: Corpus,
+    query: str,
+    budget: Budget,
+    *,
+    chunk_budget: Budget | None = None,
+    kind: str = "",
+    rate: float = 0.0,
+) -> FaultCellResult:
+    """plan -> every chunk's loop -> aggregate, as `rlm_analysis` does, with one recording client.
+    `chunk_budget` is what each chunk gets (default: `budget`)."""
+    settings = cell_settings(server)
+    client = RecordingClient(settings, api_key="sk-test-fault-matrix")
+    try:
+        plan, plan_calls = make_plan(corpus, query, budget.max_chunks, settings, client=client)
+        results, failed, trajectories = [], [], {}
+        for spec in plan.chunks:
+            try:
+                result, trajectory = run_chunk(
+                    corpus.slice(spec.start, spec.end),
+                    chunk_id=spec.id,
+                    query=query,
+                    sub_question=spec.sub_question,
+                    settings=settings,
+                    budget=chunk_budget or budget,
+                    client=client,
+                )
+            except Exception as error:  # what the pipeline does for a chunk failing every retry
+                failed.append(FailedChunk(chunk_id=spec.id, error=f"{type(error).__name__}: {error}"))
+                continue
+            results.append(result)
+            trajectories[spec.id] = trajectory
+        report = build_report(
+            results, failed, query, settings, plan, extra_calls=plan_calls, client=client
+        )
+    finally:
+        client.close()
     return FaultCellResult(
         kind=kind,
         rate=rate,
-        seed=seed,
+        seed=server.seed,
         plan=plan,
         results=results,
         failed=failed,

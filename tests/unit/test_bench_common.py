@@ -14,6 +14,7 @@ from tests.bench.common import (
     markdown_table,
     not_run,
     percentile,
+    rows_as_json,
     run_measured,
     shell_command,
     tree_rss,
@@ -90,3 +91,49 @@ def test_run_measured_reports_failure_and_parses_trailing_json():
     with pytest.raises(RuntimeError, match="boom"):
         bad.check()
     assert shell_command([sys.executable, "-m", "x y"]) == "python -m 'x y'"
+
+
+QUALITY_OUTPUT = """\
+359 sample emails, 18 labelled queries, budget 6
+
+| query (kind) | cited | relevant | hits | precision | recall |
+|---|---:|---:|---:|---:|---:|
+| q01 (needle) | 2 | 1 | 1 | 0.50 | 1.00 |
+
+| kind / split | cited | relevant | hits | precision | recall |
+|---|---:|---:|---:|---:|---:|
+| needle | 18 | 10 | 9 | 0.50 | 0.90 |
+| timeline | 29 | 25 | 18 | 0.62 | 0.72 |
+| **micro total** | 47 | 35 | 27 | 0.57 | 0.77 |
+
+micro precision 0.574, micro recall 0.771: BELOW TARGET
+"""
+
+
+def test_quality_rows_read_the_last_kind_table_and_judge_the_micro_total():
+    from tests.bench.run_all import quality_rows
+
+    rows = quality_rows(QUALITY_OUTPUT, "python -m tests.bench.eval_quality")
+    assert [row.figure for row in rows] == [
+        "needle: recall / precision",
+        "timeline: recall / precision",
+        "micro total recall / precision",
+    ]
+    assert rows[0].value == "0.90 / 0.50" and rows[0].passed is None
+    assert rows[-1].passed is False  # recall 0.77 < 0.85
+    passing = QUALITY_OUTPUT.replace(
+        "| 47 | 35 | 27 | 0.57 | 0.77 |", "| 40 | 35 | 30 | 0.75 | 0.86 |"
+    )
+    assert quality_rows(passing, "cmd")[-1].passed is True
+    with pytest.raises(ValueError, match="per-kind table"):
+        quality_rows("no tables here", "cmd")
+
+
+def test_tools_rows_take_the_rows_of_bench_tools_json():
+    from tests.bench.run_all import tools_rows
+
+    row = BenchRow("tools", "grep p95", "12 ms", "<= 150 ms", True, "python -m x")
+    [parsed] = tools_rows({"grep_p95_ms": 12.0, "rows": rows_as_json([row])}, "cmd")
+    assert parsed == row
+    with pytest.raises(ValueError, match="rows"):
+        tools_rows([], "cmd")

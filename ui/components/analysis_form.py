@@ -187,14 +187,29 @@ def render_model_settings() -> tuple[LLMSettings, str | None]:
         )
         st.text_input(
             "API key",
-            key=state.API_KEY,
+            key=state.API_KEY_INPUT,
             type="password",
             placeholder="kept in this browser session only",
             help="Never written to disk, to a run or to a log; passed to the run's process only.",
-            persist_state="session",
+            on_change=_take_api_key,
         )
+        if st.session_state.get(state.API_KEY):
+            st.caption("An API key is set for this browser session.")
+            st.button("Forget the key", key="forget_api_key", on_click=_forget_api_key)
     api_key = (st.session_state.get(state.API_KEY) or "").strip() or None
     return settings_from_form(api_key), api_key
+
+
+def _take_api_key() -> None:
+    """Move a typed key out of the widget, so it is never sent back to the browser."""
+    typed = (st.session_state.get(state.API_KEY_INPUT) or "").strip()
+    if typed:
+        st.session_state[state.API_KEY] = typed
+    st.session_state[state.API_KEY_INPUT] = ""
+
+
+def _forget_api_key() -> None:
+    st.session_state[state.API_KEY] = ""
 
 
 def settings_from_form(api_key: str | None) -> LLMSettings:
