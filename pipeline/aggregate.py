@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from pipeline.agent import prompts
+from pipeline.agent.citation import select_report_citations
 from pipeline.agent.schemas import LLMCallRecord, Synthesis
 from pipeline.schemas import (
     ChunkResult,
@@ -22,6 +23,7 @@ from pipeline.schemas import (
     ReportFinding,
     RunTotals,
 )
+from tools.models import Corpus
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +42,10 @@ def build_report(
     plan: DecompositionPlan | None = None,
     extra_calls: Sequence[LLMCallRecord] = (),
     client=None,
+    corpus: Corpus | None = None,
 ) -> Report:
-    """The run's report; `extra_calls` are run-level model calls (decomposition) for the totals."""
+    """The run's report; `extra_calls` are run-level model calls (decomposition) for the totals.
+    `corpus` lets the deterministic merge re-rank the chunks' citations against the whole run."""
     results = sorted(results, key=lambda r: r.chunk_id)
     if client is None and llm.mode == "llm":
         from pipeline.agent.llm import make_client
@@ -64,7 +68,7 @@ def build_report(
                 f"model synthesis unavailable ({reason}); findings merged deterministically"
             )
     if report is None:
-        report = deterministic_merge(results, failed, query, llm, gaps)
+        report = deterministic_merge(results, failed, query, llm, gaps, corpus=corpus)
     return report.model_copy(
         update={
             "failed_chunks": list(failed),
@@ -83,9 +87,13 @@ def deterministic_merge(
     query: str,
     llm: LLMSettings,
     gaps: Sequence[str] = (),
+    corpus: Corpus | None = None,
 ) -> Report:
-    """Findings from the chunks' evidence items, strongest first (chunk confidence, then support)."""
-    candidates: list[tuple[int, int, int, ReportFinding]] = []
+    """Findings from the chunks' evidence items, keeping only the citations that are strong for
+    the whole run (`select_report_citations`), ordered by their strongest cited email."""
+    keep = select_report_citations([(r.chunk_id, r.finding) for r in results], query, corpus)
+    rank = {email_id: n for n, email_id in enumerate(keep)}
+    candidates: list[tuple[int, int, ReportFinding]] = []
     seen: set[str] = set()
     for order, result in enumerate(results):
         finding = result.finding
@@ -93,21 +101,19 @@ def deterministic_merge(
             continue
         for item in finding.evidence:
             text = " ".join(item.claim.split())
-            ids = _unique(item.email_ids)
+            ids = [i for i in _unique(item.email_ids) if i in rank]
             if not text or not ids or text.lower() in seen:
                 continue
             seen.add(text.lower())
-            rank = CONFIDENCE_RANK[finding.confidence]
             candidates.append(
                 (
-                    -rank,
-                    -len(ids),
+                    min(rank[i] for i in ids),
                     order,
                     ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids),
                 )
             )
-    candidates.sort(key=lambda c: c[:3])
-    findings = [c[3] for c in candidates[:MAX_FINDINGS]]
+    candidates.sort(key=lambda c: c[:2])
+    findings = [c[2] for c in candidates[:MAX_FINDINGS]]
     answered = [r for r in results if r.finding and r.finding.evidence]
     total = len(results) + len(failed)
     if not answered:

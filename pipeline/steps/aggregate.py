@@ -31,7 +31,9 @@ def aggregate_results(
     Annotated[MarkdownString, "report_markdown"],
     Annotated[HTMLString, "report_html"],
 ]:
-    report = build_report(results, failed, query, llm, plan, extra_calls=plan_calls)
+    report = build_report(
+        results, failed, query, llm, plan, extra_calls=plan_calls, corpus=corpus
+    )
     emails = emails_by_id(corpus, report.cited_ids)
     totals = report.totals
     log_metadata(

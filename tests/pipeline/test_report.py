@@ -54,20 +54,18 @@ class ScriptedClient:
         return LLMReply(parsed=self.parsed, record=record)
 
 
-def test_deterministic_merge_orders_by_confidence_then_support():
+def test_deterministic_merge_keeps_the_runs_strongest_citations():
     results = [
         chunk("chunk_00", "low", {"weak claim": ["a1"]}),
         chunk("chunk_01", "high", {"strong claim": ["b1"], "strong, well supported": ["b2", "b3"]}),
     ]
     report = deterministic_merge(
-        results, [FailedChunk(chunk_id="chunk_02", error="boom")], "q", DETERMINISTIC
+        results, [FailedChunk(chunk_id="chunk_02", error="boom")], "who and what?", DETERMINISTIC
     )
-    assert [f.text for f in report.findings] == [
-        "strong, well supported",
-        "strong claim",
-        "weak claim",
-    ]
-    assert report.cited_ids == ["b2", "b3", "b1", "a1"]
+    # a low-confidence chunk's guess loses to a high-confidence chunk's evidence
+    assert [f.text for f in report.findings] == ["strong claim", "strong, well supported"]
+    assert report.cited_ids == ["b1", "b2", "b3"]
+    assert "a1" not in report.cited_ids
     assert "2 of 3 chunks" in report.summary and "chunk_01" in report.summary
 
 
