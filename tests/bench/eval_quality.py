@@ -7,7 +7,7 @@ run's report would cite are scored against the query's `relevant_ids`:
 
 - `--merge report` (default): the report's `cited_ids` from `pipeline.aggregate.build_report`,
   exactly what the product shows;
-- `--merge citation`: `pipeline.agent.citation.select_report_citations` over the chunk findings
+- `--merge citation`: `pipeline.agent.citation.select_report_citations` alone over the chunk findings
   and the whole corpus (the merge rule the deterministic report uses once aggregate calls it);
 - `--merge confidence`: the corpus-free fallback of that rule (`merge_by_confidence`);
 - `--merge union`: the plain union of every chunk's `relevant_ids` (no cross-chunk filtering).
@@ -106,7 +106,7 @@ def merged_citations(
 ) -> list[str]:
     """The ids the run cites, merged as `merge` says (see the module docstring)."""
     if merge == "report":
-        return list(build_report(results, [], question, settings).cited_ids)
+        return list(build_report(results, [], question, settings, corpus=corpus).cited_ids)
     pairs = [(r.chunk_id, r.finding) for r in results if r.finding is not None]
     if merge == "citation":
         return select_report_citations(pairs, question, corpus)
