@@ -97,6 +97,14 @@ def make_email(email_id: str) -> Email:
     )
 
 
+_DETAILS = {
+    "plan": {
+        "calls": [{"tool": "grep", "pattern": "cedar " + XSS, "name": None, "reason": "terms"}]
+    },
+    "reflect": {"sufficient": False, "next_focus": "the memo " + XSS},
+}
+
+
 def make_trajectory(chunk_id: str = "chunk_00") -> Trajectory:
     kinds = ["preview", "plan", "tool_call", "tool_call", "reflect", "summarize"]
     events = []
@@ -123,6 +131,7 @@ def make_trajectory(chunk_id: str = "chunk_00") -> Trajectory:
                 if kind in ("plan", "reflect", "summarize")
                 else None,
                 reason=f"step {seq}: {kind} because " + XSS,
+                detail=_DETAILS.get(kind, {}),
             )
         )
     return Trajectory(

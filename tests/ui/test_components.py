@@ -194,6 +194,13 @@ def test_replay_steps_forward_and_back(monkeypatch):
     assert any("tool\\_call grep" in m.value for m in at.markdown)
     at.button(key="replay_back").click().run()
     assert _step_indicator(at) == "**Step 2 of 6**"
+    (calls,) = at.dataframe  # the plan's decided tool calls, as plain cells
+    assert calls.value.loc[0, "pattern"] == "cedar " + XSS
+    at.slider(key="replay_step").set_value(5).run()
+    assert any(
+        m.value.startswith("**Enough evidence:** no · next focus: the memo &lt;script&gt;")
+        for m in at.markdown
+    )
     at.slider(key="replay_step").set_value(6).run()
     assert _step_indicator(at) == "**Step 6 of 6**"
     assert at.button(key="replay_forward").disabled

@@ -61,6 +61,24 @@ def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
     return current
 
 
+def _render_decision(event: TrajectoryEvent) -> None:
+    """The plan's chosen tool calls, or the reflection's verdict (from the event's detail)."""
+    calls = event.detail.get("calls") if event.kind == "plan" else None
+    if isinstance(calls, list) and calls:
+        st.markdown("**Tool calls decided**")
+        rows = [
+            {name: "" if value is None else str(value) for name, value in call.items()}
+            for call in calls
+            if isinstance(call, dict)
+        ]
+        st.dataframe(rows, hide_index=True, key=f"plan_calls_{event.seq}")
+    if event.kind == "reflect" and "sufficient" in event.detail:
+        verdict = "yes" if event.detail.get("sufficient") else "no"
+        focus = event.detail.get("next_focus")
+        next_step = f" · next focus: {md_escape(focus)}" if focus else ""
+        st.markdown(f"**Enough evidence:** {verdict}{next_step}")
+
+
 def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -> None:
     """What happened at this step, and why."""
     offset = (event.started_at - trajectory.started_at).total_seconds()
@@ -73,6 +91,7 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
     if event.reason:
         with st.container(border=True):
             st.markdown(f"**Why:** {md_escape(event.reason)}")
+    _render_decision(event)
     if event.error:
         st.error(f"**Error:** {md_escape(event.error, max_chars=800)}")
     if event.args:
