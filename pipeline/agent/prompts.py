@@ -111,7 +111,8 @@ and empty evidence."""
 # Our own structural tags: if email text contains one, it is defanged so it cannot close a data
 # block early or pose as a task/question marker.
 _RESERVED_TAG = re.compile(
-    r"<\s*/?\s*(task|question|round|emails|preview|searches|focus|overall_query|system)\b[^>]*>",
+    r"<\s*/?\s*(task|question|round|emails|preview|searches|focus|overall_query|system|"
+    r"findings|overview|corpus_size|max_chunks)\b[^>]*>",
     re.IGNORECASE,
 )
 _ID_MARKER = re.compile(r"\[\s*id\s*:", re.IGNORECASE)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import re
 import sys
 import tempfile
@@ -108,7 +109,7 @@ def run_worker(mode: str, chunks: int, iterations: int, source: str) -> dict:
     started = time.perf_counter()
     run = pipeline_fn.with_options(enable_cache=False)(
         source=source, source_fingerprint=fingerprint, query=QUERY, budget=budget, llm=llm,
-        max_bytes=512 * 1024 * 1024,
+        max_bytes=os.path.getsize(source) + 1,
     )  # fmt: skip
     wall = time.perf_counter() - started
     view = runs.get_run(str(run.id))

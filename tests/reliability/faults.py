@@ -19,7 +19,14 @@ from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import LLMCallRecord, Trajectory
 from pipeline.aggregate import build_report
 from pipeline.decompose import make_plan
-from pipeline.schemas import Budget, ChunkResult, DecompositionPlan, FailedChunk, LLMSettings, Report
+from pipeline.schemas import (
+    Budget,
+    ChunkResult,
+    DecompositionPlan,
+    FailedChunk,
+    LLMSettings,
+    Report,
+)
 from pipeline.zenml_env import REPO_ROOT
 from tests.fakes.llm_server import FAULT_KINDS, FakeLLMServer
 from tools.models import Corpus, Email
@@ -167,7 +174,9 @@ def run_loop_pipeline(
                     client=client,
                 )
             except Exception as error:  # what the pipeline does for a chunk failing every retry
-                failed.append(FailedChunk(chunk_id=spec.id, error=f"{type(error).__name__}: {error}"))
+                failed.append(
+                    FailedChunk(chunk_id=spec.id, error=f"{type(error).__name__}: {error}")
+                )
                 continue
             results.append(result)
             trajectories[spec.id] = trajectory

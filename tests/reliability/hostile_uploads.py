@@ -120,9 +120,7 @@ def damaged(format_name: str) -> st.SearchStrategy[Upload]:
         st.builds(Upload, st.binary(max_size=2_000), names, kind=st.just("random bytes")),
         st.builds(Upload, truncated, names, kind=st.just("truncated")),
         st.builds(Upload, mutated(valid), names, kind=st.just("mutated")),
-        st.builds(
-            Upload, reencoded(valid).flatmap(mutated), names, kind=st.just("wrong encoding")
-        ),
+        st.builds(Upload, reencoded(valid).flatmap(mutated), names, kind=st.just("wrong encoding")),
     )
 
 
@@ -146,7 +144,9 @@ def _nested(depth: int, opener: str, closer: str) -> bytes:
 
 def _huge_body_json(chars: int, html: bool) -> bytes:
     record = sample_records(1)[0]
-    record["html" if html else "body"] = ("<p>x</p>" if html else "x") * (chars // (8 if html else 1))
+    record["html" if html else "body"] = ("<p>x</p>" if html else "x") * (
+        chars // (8 if html else 1)
+    )
     if html:
         del record["body"]
     return json.dumps([record]).encode()
@@ -193,7 +193,9 @@ def csv_hostile() -> st.SearchStrategy[Upload]:
                               "subject\tbody", "from,body,body,body", '"from,"body'])  # fmt: skip
     cell = st.one_of(
         st.text(max_size=30),
-        st.sampled_from(['"', '""', '"unbalanced', "a\x00b", "\x00", "x\r\ny", "=cmd|' /C calc'!A0"]),
+        st.sampled_from(
+            ['"', '""', '"unbalanced', "a\x00b", "\x00", "x\r\ny", "=cmd|' /C calc'!A0"]
+        ),
         st.sampled_from(BIG_CHARS).map(lambda n: "y" * n),
     )
     row = st.lists(cell, max_size=7).map(lambda cells: ",".join(cells))
@@ -289,7 +291,12 @@ def zip_hostile() -> st.SearchStrategy[Upload]:
         raw_message(),
         st.just(b""),
     )
-    members = st.lists(st.tuples(member_names, member_data), min_size=1, max_size=6)
+    members = st.lists(
+        st.tuples(member_names, member_data),
+        min_size=1,
+        max_size=6,
+        unique_by=lambda member: member[0],
+    )
     compression = st.sampled_from([zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
     archives = st.builds(_zip, members, compression)
     return st.one_of(

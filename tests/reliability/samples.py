@@ -10,9 +10,9 @@ import csv
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
 SAMPLE_EMAILS = 6
 EXTENSIONS = {

@@ -37,7 +37,9 @@ def _launch(source: Path, query: str, server, root: Path, budget: Budget, run_na
 def _finished(handle) -> dict:
     from pipeline.launch import launch_status
 
-    status = wait_for(lambda: (s := launch_status(handle)).state == "exited" and s, LAUNCH_TIMEOUT_S)
+    status = wait_for(
+        lambda: (s := launch_status(handle)).state == "exited" and s, LAUNCH_TIMEOUT_S
+    )
     assert status.exit_code == 0, status.error
     return json.loads(Path(handle.stdout_path).read_text())
 

@@ -42,8 +42,10 @@ def test_catastrophic_model_patterns_are_time_bounded_and_the_loop_summarises(
         "plan",
         [
             _plan(CATASTROPHIC),
-            {"calls": [*(_call("grep", p) for p in REFUSED), _call("count", r"(a|aa)+$")],
-             "reason": "hostile plan, round 2"},
+            {
+                "calls": [*(_call("grep", p) for p in REFUSED), _call("count", r"(a|aa)+$")],
+                "reason": "hostile plan, round 2",
+            },
         ],
     )
     settings = cell_settings(server)

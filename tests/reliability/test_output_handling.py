@@ -33,7 +33,7 @@ PAYLOADS = [
     "\"><script>window.__xss='attr'</script>",
     "' onmouseover='window.__xss=1' x='",
     "<style>body{background:url(javascript:window.__xss=1)}</style>",
-    "![img](x \"onerror=window.__xss=1\")",
+    '![img](x "onerror=window.__xss=1")',
 ]
 HOSTILE = " ".join(PAYLOADS)
 EMAIL_ID = "<x-1@evil>\"><script>window.__xss='id'</script>"

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ui import routes
+from ui import routes, state
 
 pytestmark = pytest.mark.pipeline
 
@@ -93,6 +93,9 @@ def test_runs_page_lists_opens_and_compares_runs(open_page, finished_run):
     at.button(key="open_run").click().run()
     assert at.session_state["selected_run"] == finished_run["run_id"]
     assert at.success
+    # the store may hold other tests' runs: compare the finished run with itself explicitly
+    at.selectbox(key=state.COMPARE_A).select(finished_run["run_id"]).run()
+    at.selectbox(key=state.COMPARE_B).select(finished_run["run_id"]).run()
     compare = at.dataframe[1].value  # history, then the comparison
     assert compare.loc["chunks"].tolist() == [str(len(finished_run["chunks"]))] * 2
 

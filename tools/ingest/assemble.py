@@ -120,7 +120,7 @@ class EmailAssembler:
             in_reply_to=self._header(fields, "in_reply_to", notes, garbled) or None,
             thread_id=thread_id or None,
             folder=self._header(fields, "folder", notes, garbled) or None,
-            source=fields.get("origin") or source,
+            source=repair_text(str(fields["origin"]))[0] if fields.get("origin") else source,
         )
 
     # Field helpers ------------------------------------------------------------------------------

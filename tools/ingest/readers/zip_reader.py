@@ -12,6 +12,7 @@ import io
 import logging
 import posixpath
 import zipfile
+import zlib
 
 from tools.ingest.detect import detect_format
 from tools.ingest.problems import IngestError
@@ -62,6 +63,7 @@ def read_zip(data: bytes, source: str, context: ReadContext) -> str:
                 break
             except (
                 zipfile.BadZipFile,
+                zlib.error,
                 RuntimeError,
                 OSError,
                 ValueError,
