@@ -15,6 +15,7 @@ from pipeline.agent import prompts
 from pipeline.agent.citation import select_report_citations
 from pipeline.agent.schemas import LLMCallRecord, Synthesis
 from pipeline.schemas import (
+    Budget,
     ChunkResult,
     DecompositionPlan,
     FailedChunk,
@@ -32,6 +33,7 @@ MAX_FINDINGS = 12
 EVIDENCE_LINES_PER_CHUNK = 12
 ANSWER_CHARS = 800
 CLAIM_CHARS = 300
+SYNTHESIS_MAX_TOKENS = 2_000
 
 
 def build_report(
@@ -43,9 +45,11 @@ def build_report(
     extra_calls: Sequence[LLMCallRecord] = (),
     client=None,
     corpus: Corpus | None = None,
+    budget: Budget | None = None,
 ) -> Report:
     """The run's report; `extra_calls` are run-level model calls (decomposition) for the totals.
-    `corpus` lets the deterministic merge re-rank the chunks' citations against the whole run."""
+    `corpus` lets the deterministic merge re-rank the chunks' citations against the whole run;
+    `budget`'s run-level caps decide whether a synthesis call is still affordable."""
     results = sorted(results, key=lambda r: r.chunk_id)
     if client is None and llm.mode == "llm":
         from pipeline.agent.llm import make_client
@@ -54,9 +58,15 @@ def build_report(
     calls = list(extra_calls)
     gaps = [f"{f.chunk_id} was not searched: {f.error}" for f in failed]
     report = None
-    if client is not None and results:
+    over_budget = run_budget_spent(budget, results, calls)
+    if client is not None and results and over_budget:
+        gaps.append(f"{over_budget}; findings merged deterministically without a synthesis call")
+    elif client is not None and results:
         reply = client.parse(
-            synthesis_messages(results, failed, query), Synthesis, purpose="synthesize"
+            synthesis_messages(results, failed, query),
+            Synthesis,
+            purpose="synthesize",
+            max_tokens=synthesis_token_limit(budget, results, calls),
         )
         calls.append(reply.record)
         if reply.parsed is not None:
@@ -76,6 +86,40 @@ def build_report(
             "totals": compute_totals(results, failed, calls),
         }
     )
+
+
+# --- Run-level budget ---------------------------------------------------------------------------
+
+
+def _spent(results: Sequence[ChunkResult], calls: Sequence[LLMCallRecord]) -> tuple[int, float]:
+    tokens = sum(r.input_tokens + r.output_tokens for r in results)
+    tokens += sum(c.input_tokens + c.output_tokens for c in calls)
+    usd = sum(r.cost_usd for r in results) + sum(c.cost_usd or 0.0 for c in calls)
+    return tokens, usd
+
+
+def run_budget_spent(
+    budget: Budget | None, results: Sequence[ChunkResult], calls: Sequence[LLMCallRecord]
+) -> str | None:
+    """Why the run's token/USD cap leaves nothing for a synthesis call, or None."""
+    if budget is None:
+        return None
+    tokens, usd = _spent(results, calls)
+    if budget.max_tokens_total is not None and tokens >= budget.max_tokens_total:
+        return f"the run's token cap ({budget.max_tokens_total:,}) is spent ({tokens:,} used)"
+    if budget.max_usd_total is not None and usd >= budget.max_usd_total:
+        return f"the run's USD cap (${budget.max_usd_total:g}) is spent (${usd:.4f} used)"
+    return None
+
+
+def synthesis_token_limit(
+    budget: Budget | None, results: Sequence[ChunkResult], calls: Sequence[LLMCallRecord]
+) -> int | None:
+    """The reply-length cap for the synthesis: what is left of the run's token cap, if any."""
+    if budget is None or budget.max_tokens_total is None:
+        return None
+    tokens, _ = _spent(results, calls)
+    return max(1, min(SYNTHESIS_MAX_TOKENS, budget.max_tokens_total - tokens))
 
 
 # --- Deterministic merge -----------------------------------------------------------------------

@@ -6,12 +6,13 @@ them has a field for the API key: the key lives only in the process environment.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.agent.schemas import Confidence, Finding, Mode
+from pipeline.agent.schemas import Confidence, Finding, LLMCallRecord, Mode
 
 MAX_CHUNKS_RANGE = (1, 10)
 MAX_ITERATIONS_RANGE = (2, 12)
@@ -44,6 +45,23 @@ class Budget(_Strict):
                 "max_iterations": clamp(self.max_iterations, MAX_ITERATIONS_RANGE),
             }
         )
+
+
+def chunk_budget(budget: Budget, chunks: int, spent: Sequence[LLMCallRecord] = ()) -> Budget:
+    """A chunk's budget: what is left of the run-level token/USD caps after `spent` (the
+    decomposition call), split evenly between the chunks and one share kept for the synthesis
+    (a per-chunk cap given directly is kept when it is tighter)."""
+    shares = max(1, chunks) + 1
+    update: dict[str, Any] = {}
+    if budget.max_tokens_total is not None:
+        left = budget.max_tokens_total - sum(c.input_tokens + c.output_tokens for c in spent)
+        share = max(1, left // shares)
+        update["max_tokens_per_chunk"] = min(share, budget.max_tokens_per_chunk or share)
+    if budget.max_usd_total is not None:
+        left = budget.max_usd_total - sum(c.cost_usd or 0.0 for c in spent)
+        share = max(0.0, left / shares)
+        update["max_usd_per_chunk"] = min(share, budget.max_usd_per_chunk or share)
+    return budget.model_copy(update=update)
 
 
 class LLMSettings(_Strict):

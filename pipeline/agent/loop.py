@@ -28,7 +28,7 @@ from pipeline.agent.recorder import EventCallback, TrajectoryRecorder, utc_now
 from pipeline.agent.schemas import Finding, Plan, Reflection, ToolCall, Trajectory
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
 from tools.models import Corpus
-from tools.search import SearchIndex, preview, run_tool
+from tools.search import SearchIndex, ToolResult, preview, run_tool
 
 logger = logging.getLogger(__name__)
 
@@ -180,7 +180,7 @@ class _ChunkRun:
             result = run_tool(self.search_index, call.tool, args)
             new = self.pool.add(result.matched_ids) if call.tool != "count" else 0
             new_total += new
-            self.searches.append(_search_line(call, args, result.match_count, result.truncated))
+            self.searches.append(_search_line(call, args, result))
             self.recorder.emit(
                 "tool_call",
                 started,
@@ -354,10 +354,22 @@ def _tool_args(call: ToolCall) -> dict[str, str]:
     return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
-def _search_line(call: ToolCall, args: dict[str, str], count: int, truncated: bool) -> str:
+def _search_line(call: ToolCall, args: dict[str, str], result: ToolResult) -> str:
+    """One line per search for the model, saying when a result is partial or not what was asked."""
     shown = ", ".join(f"{key}={value!r}" for key, value in args.items())
-    more = " (truncated)" if truncated else ""
-    return f"{call.tool}({shown}) -> {count} matches{more}"
+    if result.error:
+        return f"{call.tool}({shown}) -> error: {result.error}"
+    notes = [
+        note
+        for flag, note in (
+            (result.truncated, "truncated"),
+            (result.timed_out, "timed out: partial results"),
+            (result.literal_fallback, "invalid regex: searched literally"),
+        )
+        if flag
+    ]
+    more = f" ({'; '.join(notes)})" if notes else ""
+    return f"{call.tool}({shown}) -> {result.match_count} matches{more}"
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -20,7 +20,13 @@ os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
-from pipeline.schemas import Budget, FailedChunk, LLMSettings, Report  # noqa: E402
+from pipeline.schemas import (  # noqa: E402
+    Budget,
+    FailedChunk,
+    LLMSettings,
+    Report,
+    chunk_budget,
+)
 from pipeline.steps import (  # noqa: E402
     aggregate_results,
     load_corpus,
@@ -73,7 +79,7 @@ def rlm_analysis(
     plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
     plan = plan_artifact.load()
 
-    per_chunk = chunk_budget(budget, len(plan.chunks))
+    per_chunk = chunk_budget(budget, len(plan.chunks), spent=plan_calls.load())
     futures = {
         spec.id: process_chunk.submit(corpus, spec, query, per_chunk, llm, id=spec.id)
         for spec in plan.chunks
@@ -87,23 +93,9 @@ def rlm_analysis(
             failed.append(FailedChunk(chunk_id=chunk_id, error=_error_text(error)))
 
     report_artifact, _, _ = aggregate_results(
-        corpus, results, failed, query, llm, plan_artifact, plan_calls
+        corpus, results, failed, query, llm, plan_artifact, plan_calls, budget
     )
     _log_run_totals(report_artifact.load())
-
-
-def chunk_budget(budget: Budget, chunks: int) -> Budget:
-    """A chunk's budget: run-level token/USD caps split evenly between the chunks (a per-chunk
-    cap given directly is kept when it is tighter)."""
-    chunks = max(1, chunks)
-    update: dict[str, Any] = {}
-    if budget.max_tokens_total is not None:
-        share = max(1, budget.max_tokens_total // chunks)
-        update["max_tokens_per_chunk"] = min(share, budget.max_tokens_per_chunk or share)
-    if budget.max_usd_total is not None:
-        share = budget.max_usd_total / chunks
-        update["max_usd_per_chunk"] = min(share, budget.max_usd_per_chunk or share)
-    return budget.model_copy(update=update)
 
 
 def _log_run_totals(report: Report) -> None:

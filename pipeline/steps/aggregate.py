@@ -13,7 +13,14 @@ from pipeline.agent.schemas import LLMCallRecord
 from pipeline.aggregate import build_report
 from pipeline.materializers import emails_by_id
 from pipeline.report_render import render_html, render_markdown
-from pipeline.schemas import ChunkResult, DecompositionPlan, FailedChunk, LLMSettings, Report
+from pipeline.schemas import (
+    Budget,
+    ChunkResult,
+    DecompositionPlan,
+    FailedChunk,
+    LLMSettings,
+    Report,
+)
 from tools.models import Corpus
 
 
@@ -26,13 +33,14 @@ def aggregate_results(
     llm: LLMSettings,
     plan: DecompositionPlan,
     plan_calls: list[LLMCallRecord],
+    budget: Budget | None = None,
 ) -> tuple[
     Annotated[Report, "report"],
     Annotated[MarkdownString, "report_markdown"],
     Annotated[HTMLString, "report_html"],
 ]:
     report = build_report(
-        results, failed, query, llm, plan, extra_calls=plan_calls, corpus=corpus
+        results, failed, query, llm, plan, extra_calls=plan_calls, corpus=corpus, budget=budget
     )
     emails = emails_by_id(corpus, report.cited_ids)
     totals = report.totals

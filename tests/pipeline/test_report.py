@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pipeline.agent.schemas import EvidenceItem, Finding, LLMCallRecord, Synthesis, SynthesisFinding
 from pipeline.aggregate import build_report, compute_totals, deterministic_merge, percentile
 from pipeline.report_render import anchor_id, md_text, render_html, render_markdown
-from pipeline.schemas import ChunkResult, FailedChunk, LLMSettings, Report, ReportFinding
+from pipeline.schemas import (
+    Budget,
+    ChunkResult,
+    FailedChunk,
+    LLMSettings,
+    Report,
+    ReportFinding,
+    chunk_budget,
+)
 from tools.models import Email
 
 DETERMINISTIC = LLMSettings()
@@ -42,7 +52,7 @@ class ScriptedClient:
         self.parsed = parsed
         self.messages = None
 
-    def parse(self, messages, schema, *, purpose):
+    def parse(self, messages, schema, *, purpose, max_tokens=None):
         from pipeline.agent.llm import LLMReply
 
         self.messages = messages
@@ -160,3 +170,23 @@ def test_markdown_report_neutralises_html_and_links():
     assert "\\[click\\]" in text
     assert md_text("a & b") == "a &amp; b"
     assert "chunk\\_01" in text
+
+
+def test_synthesis_is_skipped_once_the_run_cap_is_spent():
+    results = [chunk("chunk_00", "high", {"c": ["real-1"]}, cost=0.02, calls=2)]
+    client = ScriptedClient(
+        Synthesis(summary="s", confidence="high", findings=[], evidence_gaps=[])
+    )
+    report = build_report(results, [], "q", LLM, client=client, budget=Budget(max_usd_total=0.01))
+    assert client.messages is None  # no synthesis call was made
+    assert report.cited_ids == ["real-1"]
+    assert any("USD cap ($0.01) is spent" in gap for gap in report.evidence_gaps)
+
+
+def test_run_cap_left_after_planning_is_shared_with_one_share_for_the_synthesis():
+    plan_call = LLMCallRecord(model="m", input_tokens=900, output_tokens=100, cost_usd=0.5)
+    budget = Budget(max_tokens_total=9_000, max_usd_total=2.5)
+    per_chunk = chunk_budget(budget, 3, spent=[plan_call])
+    assert per_chunk.max_tokens_per_chunk == (9_000 - 1_000) // 4
+    assert per_chunk.max_usd_per_chunk == pytest.approx((2.5 - 0.5) / 4)
+    assert chunk_budget(Budget(), 3) == Budget()  # no run caps: nothing changes

@@ -27,6 +27,7 @@ from pipeline.schemas import (
     LLMSettings,
     Report,
 )
+from pipeline.schemas import chunk_budget as split_budget
 from pipeline.zenml_env import REPO_ROOT
 from tests.fakes.llm_server import FAULT_KINDS, FakeLLMServer
 from tools.models import Corpus, Email
@@ -69,6 +70,7 @@ class FaultCellResult:
     records: list[LLMCallRecord]  # every model call, in order (decompose, chunks, synthesize)
     requests: list[Any]  # the server's RecordedRequests
     notes: list[str] = field(default_factory=list)
+    chunk_budget: Budget | None = None  # what each chunk was given
 
     @property
     def chat_requests(self) -> list[Any]:
@@ -156,11 +158,12 @@ def run_loop_pipeline(
     rate: float = 0.0,
 ) -> FaultCellResult:
     """plan -> every chunk's loop -> aggregate, as `rlm_analysis` does, with one recording client.
-    `chunk_budget` is what each chunk gets (default: `budget`)."""
+    `chunk_budget` is what each chunk gets (default: the run's caps split as the pipeline does)."""
     settings = cell_settings(server)
     client = RecordingClient(settings, api_key="sk-test-fault-matrix")
     try:
         plan, plan_calls = make_plan(corpus, query, budget.max_chunks, settings, client=client)
+        per_chunk = chunk_budget or split_budget(budget, len(plan.chunks), spent=plan_calls)
         results, failed, trajectories = [], [], {}
         for spec in plan.chunks:
             try:
@@ -170,7 +173,7 @@ def run_loop_pipeline(
                     query=query,
                     sub_question=spec.sub_question,
                     settings=settings,
-                    budget=chunk_budget or budget,
+                    budget=per_chunk,
                     client=client,
                 )
             except Exception as error:  # what the pipeline does for a chunk failing every retry
@@ -181,7 +184,14 @@ def run_loop_pipeline(
             results.append(result)
             trajectories[spec.id] = trajectory
         report = build_report(
-            results, failed, query, settings, plan, extra_calls=plan_calls, client=client
+            results,
+            failed,
+            query,
+            settings,
+            plan,
+            extra_calls=plan_calls,
+            client=client,
+            budget=budget,
         )
     finally:
         client.close()
@@ -196,6 +206,7 @@ def run_loop_pipeline(
         report=report,
         records=list(client.records),
         requests=list(server.requests),
+        chunk_budget=per_chunk,
     )
 
 

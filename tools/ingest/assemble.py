@@ -30,7 +30,7 @@ from tools.models import Email
 
 logger = logging.getLogger(__name__)
 
-FIELD_CAPS = {"body": 1_000_000, "html": 4_000_000}
+FIELD_CAPS = {"body": 1_000_000, "html": 1_000_000}  # html2text takes ~10 s per MB
 HEADER_CAP = 10_000  # subject, sender, ids, folder: anything longer is not a header
 MAX_RECIPIENTS = 10_000
 QUOTE_CAP = 60  # how much of a bad value a problem report quotes
