@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -50,13 +51,7 @@ class ProgressReporter:
             return
         self.last_write = now
         self._write(
-            status="running",
-            llm_calls=progress.llm_calls,
-            iterations=progress.iterations,
-            input_tokens=progress.input_tokens,
-            output_tokens=progress.output_tokens,
-            cost_usd=progress.cost_usd,
-            matches=progress.matches,
+            **asdict(progress) | {"status": "running"},
             duration_s=now - self.started,
             mode=self.llm.mode,
             model=self.llm.model if self.llm.mode == "llm" else "deterministic",
@@ -67,17 +62,12 @@ class ProgressReporter:
         self.last_write = time.monotonic()
 
     def finish(self, result: ChunkResult) -> None:
+        fields = ChunkProgress.__dataclass_fields__
         self._write(
+            **result.model_dump(include=set(fields) - {"status"}),
             status="done",
             mode=result.mode,
             model=result.model,
-            llm_calls=result.llm_calls,
-            iterations=result.iterations,
-            input_tokens=result.input_tokens,
-            output_tokens=result.output_tokens,
-            cost_usd=result.cost_usd,
-            cost_known=result.cost_known,
-            matches=result.matches,
             duration_s=result.duration_s,
             confidence=result.finding.confidence if result.finding else "",
         )
