@@ -19,6 +19,7 @@ import os
 import secrets
 import sys
 import time
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -29,6 +30,7 @@ from pipeline.schemas import Budget, LLMSettings
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 HASH_BLOCK = 1 << 20
+QUICK_CHECK_BYTES = 16 << 20  # files larger than this are checked from their head
 
 
 class BadInput(ValueError):
@@ -93,26 +95,38 @@ def default_run_name() -> str:
     return f"rlm-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
-def check_input(source: str, query: str, max_bytes: int) -> int:
-    """Refuse bad input before a pipeline starts; return the number of emails found."""
-    from tools.ingest import IngestError, ingest_path
+def check_input(source: str, query: str, max_bytes: int) -> None:
+    """Refuse bad input before a pipeline starts: empty query, missing file, oversized file, a
+    file with no usable email. A large file is judged from its first QUICK_CHECK_BYTES (the
+    readers keep every complete record of a cut file), so the run does not ingest it twice; only
+    when that head yields nothing is the whole file read to be sure."""
+    from tools.ingest import IngestError, check_size, ingest_bytes, ingest_path
 
     if not query.strip():
         raise BadInput("the query is empty: pass --query with the question to investigate")
     if is_remote(source):
-        return -1  # read by the load_corpus step on the remote stack, which reports problems
+        return  # read by the load_corpus step on the remote stack, which reports problems
     path = Path(source)
     if not path.exists():
         raise BadInput(f"source file not found: {source}")
     if not path.is_file():
         raise BadInput(f"source is not a file: {source}")
     try:
-        result = ingest_path(str(path), max_bytes=max_bytes)
+        size = path.stat().st_size
+        check_size(size, path.name, max_bytes)
+        if size > QUICK_CHECK_BYTES and not zipfile.is_zipfile(path):
+            with path.open("rb") as handle:
+                head = handle.read(QUICK_CHECK_BYTES)
+            try:
+                if len(ingest_bytes(head, path.name, max_bytes=max_bytes).corpus):
+                    return
+            except IngestError:
+                pass  # the head alone proves nothing: read the whole file below
+        found = len(ingest_path(str(path), max_bytes=max_bytes).corpus)
     except IngestError as error:
         raise BadInput(f"{source}: {error}") from None
-    if len(result.corpus) == 0:
+    if found == 0:
         raise BadInput(f"{source}: no emails could be read from this file")
-    return len(result.corpus)
 
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings:

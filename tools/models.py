@@ -141,7 +141,7 @@ class Corpus(Sequence[Email]):
         """A sha256 over every field of every email, in order: equal content, equal fingerprint."""
         digest = hashlib.sha256()
         for email in self._emails:
-            digest.update(_canonical_json(email))
+            digest.update(_canonical_bytes(email))
             digest.update(b"\x1e")
         return digest.hexdigest()
 
@@ -205,10 +205,26 @@ _ARROW_SCHEMA = pa.schema(
 )
 
 
-def _canonical_json(email: Email) -> bytes:
-    """Serialisation that survives a Parquet round trip (dates compared in UTC)."""
-    date = email.date.astimezone(UTC) if email.date else None
-    return email.model_copy(update={"date": date}).model_dump_json().encode("utf-8")
+def _canonical_bytes(email: Email) -> bytes:
+    """Every field, unambiguously separated, with dates in UTC so a Parquet round trip (which
+    stores UTC) keeps the fingerprint."""
+    date = email.date.astimezone(UTC).isoformat() if email.date else ""
+    parts = [
+        email.id,
+        date,
+        email.sender,
+        "\x1d".join(email.to),
+        "\x1d".join(email.cc),
+        "\x1d".join(email.bcc),
+        email.subject,
+        email.body,
+        email.message_id or "",
+        email.in_reply_to or "",
+        email.thread_id or "",
+        email.folder or "",
+        email.source or "",
+    ]
+    return "\x1f".join(f"{len(p)}:{p}" for p in parts).encode("utf-8", "surrogatepass")
 
 
 def _emails_from_arrow(table: pa.Table) -> list[Email]:

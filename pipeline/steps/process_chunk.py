@@ -28,7 +28,7 @@ from pipeline.schemas import Budget, ChunkResult, ChunkSpec, LLMSettings
 from tools.models import Corpus
 
 FAIL_CHUNKS_ENV = "RLM_FAIL_CHUNKS"
-PROGRESS_INTERVAL_S = 0.5
+PROGRESS_INTERVAL_S = 2.0  # each write is a store commit: ~70% of a chunk step at 0.5 s
 
 
 class InjectedChunkFailure(RuntimeError):

@@ -8,7 +8,13 @@ rejected or repaired.
 Pure Python: no streamlit, zenml or openai imports. Command line: `python -m tools.ingest PATH`.
 """
 
-from tools.ingest.core import DEFAULT_MAX_BYTES, IngestResult, ingest_bytes, ingest_path
+from tools.ingest.core import (
+    DEFAULT_MAX_BYTES,
+    IngestResult,
+    check_size,
+    ingest_bytes,
+    ingest_path,
+)
 from tools.ingest.problems import IngestError, IngestProblem
 
 __all__ = [
@@ -16,6 +22,7 @@ __all__ = [
     "IngestError",
     "IngestProblem",
     "IngestResult",
+    "check_size",
     "ingest_bytes",
     "ingest_path",
 ]

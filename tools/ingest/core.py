@@ -90,7 +90,8 @@ def format_megabytes(n_bytes: float) -> str:
     return f"{n_bytes / MEGABYTE:.1f} MB" if n_bytes % MEGABYTE else f"{n_bytes // MEGABYTE:.0f} MB"
 
 
-def _check_size(size: int, source: str, max_bytes: int) -> None:
+def check_size(size: int, source: str, max_bytes: int) -> None:
+    """Raise IngestError naming the limit when `size` bytes of `source` are over `max_bytes`."""
     if size > max_bytes:
         raise IngestError(
             f"{source} is {size / MEGABYTE:.1f} MB; the limit is {format_megabytes(max_bytes)} "
@@ -107,7 +108,7 @@ def ingest_path(
         size = file_path.stat().st_size
         if file_path.is_dir():
             raise IngestError(f"{file_path} is a directory; pick a file (or zip the folder)")
-        _check_size(size, file_path.name, max_bytes)
+        check_size(size, file_path.name, max_bytes)
         data = file_path.read_bytes()
     except OSError as error:
         raise IngestError(f"cannot read {file_path}: {error.strerror or error}") from None
@@ -117,7 +118,7 @@ def ingest_path(
 def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
     """Read the bytes of an email file called `filename` (used for messages and detection)."""
     source = filename or "upload"
-    _check_size(len(data), source, max_bytes)
+    check_size(len(data), source, max_bytes)
     if not data.strip():
         raise IngestError(f"{source} is empty")
     format_name = detect_format(data, source)
