@@ -15,12 +15,18 @@ import re
 import threading
 import time
 from array import array
-from collections import Counter, defaultdict
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import numpy as np
+
 from tools.models import Email
+from tools.patterns import Haystack
+from tools.search import SearchIndex
 
 logger = logging.getLogger(__name__)
 
@@ -106,17 +112,79 @@ def query_terms(question: str) -> list[str]:
     return list(seen)
 
 
-class _TermCache(dict):
-    """token -> index term ("" for a stopword); filled on first sight of each token."""
+def count_index_terms(lowered_text: str) -> int:
+    """How many index terms `analyze` gives for `lowered_text` (already lowercased)."""
+    return int(index_term_counts(Haystack.build([lowered_text])).sum())
 
-    def __missing__(self, token: str) -> str:
-        term = "" if token in STOPWORDS else stem(token)
-        self[token] = term
-        return term
+
+def index_term_counts(lowered: Haystack) -> np.ndarray:
+    """Per record of `lowered` (lowercased texts): how many index terms `analyze` gives, fast.
+
+    Exact: ASCII letters and digits are delimited in bulk with numpy, stopwords are recognised
+    by packing each short token's bytes into integers, and only the runs of letters that hold
+    non-ASCII characters are tokenized in Python.
+    """
+    text = lowered.text
+    data = text.encode("utf-8", "surrogatepass")
+    if len(data) == len(text):
+        record_starts = np.asarray(lowered.starts, dtype=np.int64)
+    else:  # UTF-8 byte offsets of the records
+        bounds = (*lowered.starts, len(text))
+        sizes = [len(text[a:b].encode("utf-8", "surrogatepass")) for a, b in pairwise(bounds)]
+        record_starts = np.concatenate(([0], np.cumsum(sizes[:-1], dtype=np.int64)))
+    buffer = np.frombuffer(b"\0" + data.translate(_TOKEN_BYTES) + b"\0" * _PADDING, np.uint8)
+    edges = np.flatnonzero(np.diff((buffer != 0).view(np.int8)))  # alternating run start, end
+    starts, ends = edges[0::2] + 1, edges[1::2] + 1
+    weights = np.ones(len(starts), dtype=np.int64)  # index terms in each run
+    wide = np.zeros(len(starts), dtype=bool)  # runs holding non-ASCII bytes: counted in Python
+    non_ascii = np.flatnonzero(buffer >= 128)
+    if len(non_ascii):
+        runs = np.unique(np.searchsorted(starts, non_ascii, side="right") - 1)
+        wide[runs] = True
+        for run in runs.tolist():
+            piece = buffer[starts[run] : ends[run]].tobytes().decode("utf-8", "surrogatepass")
+            weights[run] = sum(1 for token in _TOKEN.findall(piece) if token not in STOPWORDS)
+    lengths = ends - starts
+    short = np.flatnonzero((lengths <= _STOPWORD_MAX_LENGTH) & ~wide)
+    short_starts, short_lengths = starts[short], lengths[short]
+    # Every position's next 8 bytes as one big-endian integer (an unaligned strided view).
+    words = np.ndarray((len(buffer) - 8,), dtype=">u8", buffer=buffer.data, strides=(1,))
+    head = words[short_starts].astype(np.uint64) & _MASKS[np.minimum(short_lengths, 8)]
+    tail = np.zeros(len(head), dtype=np.uint64)
+    long = short_lengths > 8
+    tail[long] = words[short_starts[long] + 8].astype(np.uint64) & _MASKS[short_lengths[long] - 8]
+    # A token of at most 16 bytes without NUL is identified by (head, tail); look both up.
+    slot = np.searchsorted(_STOP_HEADS, head)
+    slot[slot == len(_STOP_HEADS)] = 0
+    weights[short[(_STOP_HEADS[slot] == head) & (_STOP_TAILS[slot] == tail)]] = 0
+    record_of = np.searchsorted(record_starts, starts - 1, side="right") - 1
+    counts = np.bincount(record_of, weights=weights, minlength=len(lowered))
+    return np.rint(counts).astype(np.int64)
+
+
+def _pack(raw: bytes) -> int:
+    return int.from_bytes(raw[:8].ljust(8, b"\0"), "big")
+
+
+_TOKEN_BYTES = bytes(
+    byte if chr(byte).isalnum() or byte >= 128 else 0 for byte in range(256)
+)  # ASCII letters and digits stay, every other ASCII byte becomes a NUL separator
+_PADDING = 16
+_STOPWORD_MAX_LENGTH = max(map(len, STOPWORDS))
+assert _STOPWORD_MAX_LENGTH <= 16 and all(word.isascii() for word in STOPWORDS)
+_MASKS = np.array([((1 << (8 * n)) - 1) << (8 * (8 - n)) for n in range(9)], dtype=np.uint64)
+_STOP_KEYS = sorted((_pack(w.encode()), _pack(w.encode()[8:])) for w in STOPWORDS)
+_STOP_HEADS = np.array([head for head, _ in _STOP_KEYS], dtype=np.uint64)
+_STOP_TAILS = np.array([tail for _, tail in _STOP_KEYS], dtype=np.uint64)
 
 
 class BM25Index:
-    """BM25 over one corpus. `score(terms)` ranks every email containing a term, best first."""
+    """BM25 over one corpus. `score(terms)` ranks every email containing a term, best first.
+
+    Lazy: building it only takes the corpus's lowercased text from its `SearchIndex`. A term's
+    document frequency is found on first use by scanning that text for the term, an email's term
+    counts when it is first scored, and the average length (one fast pass) on the first score.
+    """
 
     _cache: WeakKeyDictionary[Any, BM25Index] = WeakKeyDictionary()
     _cache_lock = threading.Lock()
@@ -124,35 +192,16 @@ class BM25Index:
     def __init__(self, corpus: Sequence[Email], *, k1: float = K1, b: float = B):
         started = time.perf_counter()
         self.k1, self.b = k1, b
-        self.ids: list[str] = [email.id for email in corpus]
+        self._emails: list[Email] = list(corpus)  # not `corpus`: the cache must not keep it alive
+        self.ids: list[str] = [email.id for email in self._emails]
         self._position = {email_id: position for position, email_id in enumerate(self.ids)}
-        self._docs: dict[str, array] = {}  # term -> positions of emails containing it
-        self._freqs: dict[str, array] = {}  # term -> weighted term frequency, parallel to _docs
-        lengths = array("I")
-        terms = _TermCache()
-        for position, email in enumerate(corpus):
-            counts = Counter(map(terms.__getitem__, _TOKEN.findall(email.body.lower())))
-            subject_terms = list(map(terms.__getitem__, _TOKEN.findall(email.subject.lower())))
-            for _ in range(SUBJECT_WEIGHT):
-                counts.update(subject_terms)
-            counts.pop("", None)
-            lengths.append(sum(counts.values()))
-            for term, frequency in counts.items():
-                docs = self._docs.get(term)
-                if docs is None:
-                    docs = self._docs[term] = array("I")
-                    self._freqs[term] = array("I")
-                docs.append(position)
-                self._freqs[term].append(frequency)
-        self._lengths = lengths
-        self.average_length = (sum(lengths) / len(lengths)) if lengths else 0.0
+        self._lowered = SearchIndex.for_corpus(corpus).lowered  # per email: subject \n body
+        self._postings: dict[str, tuple[array, array]] = {}  # term -> (positions, frequencies)
+        self._lengths: list[int] | None = None  # analysed length of every email
+        self._average_length = 0.0
+        self._vocabulary_size: int | None = None
+        self._lock = threading.Lock()
         self.build_ms = (time.perf_counter() - started) * 1000
-        logger.debug(
-            "BM25 indexed %d emails, %d terms in %.0f ms",
-            len(self.ids),
-            len(self._docs),
-            self.build_ms,
-        )
 
     @classmethod
     def for_corpus(cls, corpus: Sequence[Email]) -> BM25Index:
@@ -172,17 +221,44 @@ class BM25Index:
         return len(self.ids)
 
     @property
+    def average_length(self) -> float:
+        """Mean analysed length (subject counted `SUBJECT_WEIGHT` times) over every email."""
+        self._document_lengths()
+        return self._average_length
+
+    def _document_lengths(self) -> list[int]:
+        """Every email's analysed length, counted in one fast pass on first use."""
+        with self._lock:
+            if self._lengths is None:
+                started = time.perf_counter()
+                subjects = Haystack.build([email.subject.lower() for email in self._emails])
+                lengths = index_term_counts(self._lowered)
+                lengths += (SUBJECT_WEIGHT - 1) * index_term_counts(subjects)
+                self._lengths = lengths.tolist()
+                total = sum(self._lengths)
+                self._average_length = total / len(self._lengths) if self._lengths else 0.0
+                logger.debug(
+                    "BM25 lengths of %d emails in %.0f ms",
+                    len(self.ids),
+                    (time.perf_counter() - started) * 1000,
+                )
+            return self._lengths
+
+    @property
     def vocabulary_size(self) -> int:
-        return len(self._docs)
+        """Distinct index terms in the corpus. A full tokenizing pass on first use (diagnostics)."""
+        if self._vocabulary_size is None:
+            tokens = set(_TOKEN.findall(self._lowered.text)) - STOPWORDS
+            self._vocabulary_size = len({stem(token) for token in tokens})
+        return self._vocabulary_size
 
     def document_frequency(self, word: str) -> int:
         """How many emails contain `word` (stemmed as the index stems it)."""
-        docs = self._docs.get(stem(word.lower()))
-        return len(docs) if docs is not None else 0
+        return len(self._documents_with(stem(word.lower()))[0])
 
     def idf(self, term: str) -> float:
         """Inverse document frequency of an index term; never negative (the +1 inside the log)."""
-        frequency = len(self._docs.get(term, ()))
+        frequency = len(self._documents_with(term)[0])
         return math.log(1.0 + (len(self.ids) - frequency + 0.5) / (frequency + 0.5))
 
     def score(
@@ -197,15 +273,17 @@ class BM25Index:
         index_terms = list(dict.fromkeys(term for text in terms for term in analyze(text)))
         allowed = self._positions_of(among) if among is not None else None
         scores: defaultdict[int, float] = defaultdict(float)
-        k1, lengths = self.k1, self._lengths
-        length_norm = self.b / self.average_length if self.average_length else 0.0
+        if not index_terms or allowed == set():
+            return []
+        k1, lengths = self.k1, self._document_lengths()
+        length_norm = self.b / self._average_length if self._average_length else 0.0
         for term in index_terms:
-            docs = self._docs.get(term)
-            if docs is None:
+            docs, frequencies = self._documents_with(term)
+            if not docs:
                 continue
             weight = self.idf(term) * (k1 + 1.0)
             base = k1 * (1.0 - self.b)
-            for position, frequency in zip(docs, self._freqs[term], strict=True):
+            for position, frequency in zip(docs, frequencies, strict=True):
                 if allowed is not None and position not in allowed:
                     continue
                 saturation = base + k1 * length_norm * lengths[position]
@@ -220,6 +298,43 @@ class BM25Index:
         if k < 0:
             raise ValueError(f"k must be >= 0, got {k}")
         return self.score(terms, among=among)[:k]
+
+    def _documents_with(self, term: str) -> tuple[array, array]:
+        """(positions, weighted frequencies) of the emails with a token (not a stopword) that
+        stems to `term`; a token in the subject counts `SUBJECT_WEIGHT` times.
+
+        `stem` only cuts a token's end, except "-ies"/"-ied" -> "-y", so every such token starts
+        with `term` (or with `term` minus its final "y"): a scan of the lowercased text for that
+        prefix at token starts finds every candidate token, and stemming it decides.
+        """
+        cached = self._postings.get(term)
+        if cached is not None:
+            return cached
+        postings, frequencies = array("I"), array("I")
+        if _TOKEN.fullmatch(term):
+            prefix = term[:-1] if term.endswith("y") and len(term) >= 3 else term
+            text, starts = self._lowered.text, self._lowered.starts
+            stems: dict[str, bool] = {}
+            for match in re.finditer(re.escape(prefix) + r"[^\W_]*", text):
+                begin = match.start()
+                if begin and _TOKEN.match(text, begin - 1, begin):
+                    continue  # the prefix is inside a longer token, not at its start
+                token = match.group()
+                hit = stems.get(token)
+                if hit is None:
+                    hit = stems[token] = token not in STOPWORDS and stem(token) == term
+                if not hit:
+                    continue
+                position = bisect_right(starts, begin) - 1
+                subject_end = starts[position] + len(self._emails[position].subject.lower())
+                weight = SUBJECT_WEIGHT if begin < subject_end else 1
+                if postings and postings[-1] == position:
+                    frequencies[-1] += weight
+                else:
+                    postings.append(position)
+                    frequencies.append(weight)
+        self._postings[term] = postings, frequencies
+        return postings, frequencies
 
     def _positions_of(self, ids: Iterable[str]) -> set[int]:
         ids = list(ids)

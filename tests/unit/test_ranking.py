@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import math
+import random
+from collections import Counter, defaultdict
 
 import pytest
 
 from tools.models import Corpus, Email
-from tools.ranking import STOPWORDS, BM25Index, analyze, query_terms, stem, tokenize
+from tools.ranking import (
+    STOPWORDS,
+    SUBJECT_WEIGHT,
+    BM25Index,
+    analyze,
+    count_index_terms,
+    query_terms,
+    stem,
+    tokenize,
+)
 
 
 def _corpus() -> Corpus:
@@ -128,3 +139,93 @@ def test_index_is_cached_per_corpus_and_reports_its_vocabulary() -> None:
     assert BM25Index.for_corpus(corpus) is index
     assert index.document_frequency("Budgets") == 2
     assert index.vocabulary_size > 20 and len(index) == 6
+
+
+# --- the lazy index against a plain full inverted index -----------------------------------------
+
+_WORD_TEXT = """
+    budget budgets budgeted pipeline pipelines policy policies applied apply shipping shipped
+    meeting meetings meet price prices priced gas vegas gasoline q3 q3-report v2_final café
+    naïve ΣΟΦΙΑ σοφίας 日本 İstanbul the and of themselves yourselves ourselves a an don't
+    press calls status business thing things running runn y ies ied flies flied
+"""
+_WORDS = _WORD_TEXT.split()
+
+
+def _random_corpus(seed: int, size: int) -> Corpus:
+    rng = random.Random(seed)
+
+    def text(words: int) -> str:
+        separators = [" ", " ", " ", ", ", "\n", "-", "_", "'", ". "]
+        picks = [rng.choice(_WORDS) for _ in range(words)]
+        return "".join(word + rng.choice(separators) for word in picks).strip()
+
+    return Corpus(
+        [
+            Email(id=f"r{i:04d}", subject=text(rng.randint(0, 4)), body=text(rng.randint(0, 40)))
+            for i in range(size)
+        ]
+    )
+
+
+class _ReferenceBM25:
+    """Textbook BM25 over a full inverted index, built eagerly: what the lazy index must equal."""
+
+    def __init__(self, corpus: Corpus, k1: float = 1.2, b: float = 0.75):
+        self.k1, self.b = k1, b
+        self.ids = [email.id for email in corpus]
+        self.postings: defaultdict[str, dict[int, int]] = defaultdict(dict)
+        self.lengths: list[int] = []
+        for position, email in enumerate(corpus):
+            counts = Counter(analyze(email.body))
+            for term in analyze(email.subject):
+                counts[term] += SUBJECT_WEIGHT
+            self.lengths.append(sum(counts.values()))
+            for term, frequency in counts.items():
+                self.postings[term][position] = frequency
+        self.average = sum(self.lengths) / len(self.lengths)
+
+    def score(self, words: list[str], among: list[str] | None = None) -> list[tuple[str, float]]:
+        allowed = {self.ids.index(i) for i in among} if among is not None else None
+        scores: defaultdict[int, float] = defaultdict(float)
+        for term in dict.fromkeys(t for word in words for t in analyze(word)):
+            docs = self.postings.get(term, {})
+            idf = math.log(1 + (len(self.ids) - len(docs) + 0.5) / (len(docs) + 0.5))
+            for position, tf in docs.items():
+                if allowed is None or position in allowed:
+                    norm = 1 - self.b + self.b * self.lengths[position] / self.average
+                    scores[position] += idf * tf * (self.k1 + 1) / (tf + self.k1 * norm)
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return [(self.ids[position], value) for position, value in ranked]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_lazy_index_scores_equal_a_full_inverted_index(seed: int) -> None:
+    corpus = _random_corpus(seed, 300)
+    lazy, reference = BM25Index(corpus), _ReferenceBM25(corpus)
+    assert lazy.average_length == pytest.approx(reference.average, abs=1e-12)
+    for word in _WORDS + ["Budgets", "POLICIES", "zeppelin", "amber sextant"]:
+        expected = len(reference.postings.get(stem(word.lower()), {}))
+        assert lazy.document_frequency(word) == expected, word
+    rng = random.Random(seed)
+    ids = [email.id for email in corpus]
+    term_sets = [["policies", "gas"], ["meeting", "prices", "q3"], ["café", "σοφίας"], ["budget"]]
+    term_sets += [rng.sample(_WORDS, 4) for _ in range(6)]
+    for number, terms in enumerate(term_sets):
+        among = rng.sample(ids, 40) if number % 2 else None
+        got, expected = lazy.score(terms, among=among), reference.score(terms, among=among)
+        assert expected, terms  # every term set matches something
+        assert [email_id for email_id, _ in got] == [email_id for email_id, _ in expected]
+        for (_, value), (_, wanted) in zip(got, expected, strict=True):
+            assert value == pytest.approx(wanted, rel=1e-9, abs=1e-9)
+
+
+def test_count_index_terms_equals_the_length_of_analyze() -> None:
+    rng = random.Random(5)
+    pieces = _WORDS + ["_", " ", "\n", "\x1e", "\udcff", "ǅ", "½", "٣", "xthe", "the_", "yourself"]
+    for _ in range(500):
+        text = "".join(
+            rng.choice(pieces) + rng.choice(["", " "]) for _ in range(rng.randint(0, 30))
+        )
+        assert count_index_terms(text.lower()) == len(analyze(text)), text
+    assert count_index_terms("") == 0
