@@ -3,8 +3,10 @@
 Okapi BM25 (k1=1.2, b=0.75) over subject (counted `SUBJECT_WEIGHT` times) plus body. Text is
 lowercased, split on anything that is not a letter or digit, stopwords dropped and words lightly
 stemmed (plurals, -ing, -ed, a final -e) so that "meetings", "meeting" and "meet" land on one term.
-Postings are compact arrays per term; scoring touches only the postings of the query's terms, and
-`among=` restricts scoring to a candidate set (e.g. the ids a grep found). Pure Python.
+The index is lazy: a term's postings (compact arrays) are found on first use by scanning the
+chunk's lowercased `SearchIndex` text for the term, and every email's length (for the average)
+is counted on the first score in one numpy pass; scores equal a full inverted index's exactly.
+`among=` restricts scoring to a candidate set (e.g. the ids a grep found).
 """
 
 from __future__ import annotations
@@ -182,8 +184,8 @@ class BM25Index:
     """BM25 over one corpus. `score(terms)` ranks every email containing a term, best first.
 
     Lazy: building it only takes the corpus's lowercased text from its `SearchIndex`. A term's
-    document frequency is found on first use by scanning that text for the term, an email's term
-    counts when it is first scored, and the average length (one fast pass) on the first score.
+    postings are found on first use by scanning that text for the term, and every email's length
+    (one numpy pass, `index_term_counts`) on the first score.
     """
 
     _cache: WeakKeyDictionary[Any, BM25Index] = WeakKeyDictionary()

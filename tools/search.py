@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, Literal
@@ -74,7 +75,12 @@ class SearchIndex:
 
     def __init__(self, corpus: Sequence[Email]):
         started = time.perf_counter()
-        self.corpus = corpus
+        # a weak reference: the class cache maps corpus -> index, and an index holding its corpus
+        # strongly would keep both alive for the life of the process
+        try:
+            self._corpus: Callable[[], Sequence[Email] | None] = weakref.ref(corpus)
+        except TypeError:  # a plain list cannot be weakly referenced (nor cached)
+            self._corpus = lambda: corpus
         emails = list(corpus)
         self.ids: list[str] = [email.id for email in emails]
         texts = [email.search_text() for email in emails]
@@ -92,6 +98,13 @@ class SearchIndex:
         )
         self.build_ms = (time.perf_counter() - started) * 1000
         logger.debug("indexed %d emails in %.0f ms", len(self.ids), self.build_ms)
+
+    @property
+    def corpus(self) -> Sequence[Email]:
+        corpus = self._corpus()
+        if corpus is None:
+            raise ReferenceError("the corpus of this SearchIndex no longer exists")
+        return corpus
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -288,3 +288,16 @@ def test_results_are_deterministic_and_serialisable(corpus: Corpus) -> None:
     assert restored.matched_ids == first.matched_ids
     with pytest.raises(ValueError):
         ToolResult.model_validate({**first.model_dump(), "surprise": 1})
+
+
+def test_cached_index_does_not_keep_its_corpus_alive():
+    import gc
+    import weakref
+
+    corpus = Corpus([Email(id=f"m{i}", subject="valve report", body="x") for i in range(3)])
+    index = SearchIndex.for_corpus(corpus)
+    assert SearchIndex.for_corpus(corpus) is index and index.corpus is corpus
+    gone = weakref.ref(corpus)
+    del corpus, index
+    gc.collect()
+    assert gone() is None
