@@ -454,3 +454,14 @@ def test_content_wins_over_a_misleading_extension(tmp_path):
     path.write_bytes(b'{"from": "a@x", "body": "1"}\n{"from": "b@x", "body": "2"}\n')
     assert ingest_path(path).format == "jsonl"
     assert ingest_bytes(MBOX, "export.json").format == "mbox"
+
+
+def test_zip_claiming_an_unsupported_version_is_an_error_not_a_crash():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.eml", "From: a@example.com\nSubject: hi\n\nbody\n")
+    data = bytearray(buffer.getvalue())
+    header = data.index(b"PK\x01\x02")  # central directory: "version needed" at offset 6
+    data[header + 6 : header + 8] = struct.pack("<H", 91)
+    with pytest.raises(IngestError, match="not a readable zip archive.*version 9.1"):
+        ingest_bytes(bytes(data), "forged.zip")

@@ -32,7 +32,16 @@ def read_zip(data: bytes, source: str, context: ReadContext) -> str:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [info for info in archive.infolist() if not info.is_dir()]
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as error:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        OSError,
+        ValueError,
+        EOFError,
+        NotImplementedError,  # e.g. "zip file version 9.1" in a forged central directory
+        RuntimeError,
+    ) as error:
         raise IngestError(f"{source} is not a readable zip archive: {error}") from None
     if not members:
         raise IngestError(f"{source} is an empty zip archive")
