@@ -36,22 +36,13 @@ from tests.bench.common import (
     run_measured,
     shell_command,
 )
+from tests.browser import launch_chromium
 
 logger = logging.getLogger(__name__)
 
 BENCHMARK = "ui"
 TARGET_S = 2.0
 QUERY = "Who raised concerns about the valve inspection, and what did management decide?"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 _IDLE_AND_VISIBLE = """(selector) => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return false;
@@ -148,9 +139,7 @@ def measure_pages(base_url: str, visits: int) -> tuple[float, dict[str, list[flo
     timings: dict[str, list[float]] = {probe.title: [] for probe in PAGES}
     errors: list[str] = []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         try:
             first_load = select_run(page, base_url)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import launch_chromium
 from tests.fakes.llm_server import FakeLLMServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,15 +27,6 @@ SECRET = "sk-test-SECRET-e2e"
 XSS_ID = "xss-0001"
 SCRIPT = "<script>window.__xss=1</script>"
 XSS_TEXT = f'{SCRIPT} <img src=x onerror="window.__xss=2"> [click](javascript:window.__xss=3)'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 def _corpus(path: Path) -> Path:
@@ -145,9 +137,7 @@ def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
     url, server = workbench
     corpus = _corpus(tmp_path / "hostile_mail.json")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS
-        )
+        browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         try:

@@ -18,11 +18,9 @@ import pytest
 
 from pipeline.report_render import render_html, render_markdown
 from pipeline.schemas import FailedChunk, Report, ReportFinding, RunTotals
+from tests.browser import launch_chromium
 from tools.models import Email
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 PAYLOADS = [
     "<script>window.__xss = 'script'</script>",
     "<img src=x onerror=\"window.__xss='img'\">",
@@ -103,8 +101,6 @@ def test_markdown_report_has_no_html_or_live_links() -> None:
 @pytest.mark.browser
 @pytest.mark.slow
 def test_html_report_stays_inert_in_chromium(tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian chromium is not installed (run_tests.sh installs it)")
     from playwright.sync_api import sync_playwright
 
     report, emails = hostile_report()
@@ -113,7 +109,7 @@ def test_html_report_stays_inert_in_chromium(tmp_path: Path) -> None:
     control = tmp_path / "control.html"
     control.write_text("<html><body><script>window.__xss = 'control'</script></body></html>")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = launch_chromium(playwright)
         try:
             page = browser.new_page()
             page.goto(control.as_uri())
