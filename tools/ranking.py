@@ -119,19 +119,33 @@ def count_index_terms(lowered_text: str) -> int:
     return int(index_term_counts(Haystack.build([lowered_text])).sum())
 
 
-def index_term_counts(lowered: Haystack) -> np.ndarray:
+COUNT_BLOCK_RECORDS = 2_000  # records whose words are counted in one numpy pass
+
+
+def index_term_counts(lowered: Haystack, block: int = COUNT_BLOCK_RECORDS) -> np.ndarray:
     """Per record of `lowered` (lowercased texts): how many index terms `analyze` gives, fast.
 
     Exact: ASCII letters and digits are delimited in bulk with numpy, stopwords are recognised
     by packing each short token's bytes into integers, and only the runs of letters that hold
-    non-ASCII characters are tokenized in Python.
+    non-ASCII characters are tokenized in Python. Records are counted `block` at a time, which
+    bounds the temporary arrays (several 8-byte integers per word) to a few MB per block.
     """
-    text = lowered.text
+    starts = lowered.starts
+    counts = []
+    for first in range(0, len(starts), block):
+        last = min(first + block, len(starts))
+        end = starts[last] if last < len(starts) else len(lowered.text)
+        offsets = [start - starts[first] for start in starts[first:last]]
+        counts.append(_term_counts(lowered.text[starts[first] : end], offsets))
+    return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+
+
+def _term_counts(text: str, record_offsets: list[int]) -> np.ndarray:
     data = text.encode("utf-8", "surrogatepass")
     if len(data) == len(text):
-        record_starts = np.asarray(lowered.starts, dtype=np.int64)
+        record_starts = np.asarray(record_offsets, dtype=np.int64)
     else:  # UTF-8 byte offsets of the records
-        bounds = (*lowered.starts, len(text))
+        bounds = (*record_offsets, len(text))
         sizes = [len(text[a:b].encode("utf-8", "surrogatepass")) for a, b in pairwise(bounds)]
         record_starts = np.concatenate(([0], np.cumsum(sizes[:-1], dtype=np.int64)))
     buffer = np.frombuffer(b"\0" + data.translate(_TOKEN_BYTES) + b"\0" * _PADDING, np.uint8)
@@ -160,7 +174,7 @@ def index_term_counts(lowered: Haystack) -> np.ndarray:
     slot[slot == len(_STOP_HEADS)] = 0
     weights[short[(_STOP_HEADS[slot] == head) & (_STOP_TAILS[slot] == tail)]] = 0
     record_of = np.searchsorted(record_starts, starts - 1, side="right") - 1
-    counts = np.bincount(record_of, weights=weights, minlength=len(lowered))
+    counts = np.bincount(record_of, weights=weights, minlength=len(record_offsets))
     return np.rint(counts).astype(np.int64)
 
 

@@ -229,3 +229,18 @@ def test_count_index_terms_equals_the_length_of_analyze() -> None:
         )
         assert count_index_terms(text.lower()) == len(analyze(text)), text
     assert count_index_terms("") == 0
+
+
+def test_term_counts_are_the_same_whatever_the_block_size() -> None:
+    from tools.patterns import Haystack
+    from tools.ranking import index_term_counts
+
+    texts = [
+        f"Récapitulatif {n}: the valves were inspected; İstanbul office ☃ {'word ' * (n % 7)}"
+        for n in range(25)
+    ]
+    lowered = Haystack.build([t.lower() for t in texts])
+    whole = index_term_counts(lowered, block=1_000).tolist()
+    assert whole == [len(analyze(t)) for t in texts]
+    assert index_term_counts(lowered, block=4).tolist() == whole
+    assert index_term_counts(lowered, block=1).tolist() == whole
