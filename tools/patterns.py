@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -211,23 +211,11 @@ def _split_alternation(pattern: str) -> list[str] | None:
         pattern = pattern[3:-1] if pattern.startswith("(?:") else pattern[1:-1]
         if pattern.startswith("?"):
             return None  # a lookaround or named group, not a plain group
-    branches, depth, start, index = [], 0, 0, 0
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if char == "[":
-            index = _skip_character_class(pattern, index)
-            continue
-        if char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
+    branches, start = [], 0
+    for index, char, depth in _structure(pattern):
+        if char == "|" and depth == 0:
             branches.append(pattern[start:index])
             start = index + 1
-        index += 1
     branches.append(pattern[start:])
     if len(branches) < 2 or any(not branch.strip() for branch in branches):
         return None
@@ -236,7 +224,16 @@ def _split_alternation(pattern: str) -> list[str] | None:
 
 def _closing_paren(pattern: str, open_index: int) -> int:
     """Index of the `)` closing the group opened at `open_index` (-1 if unbalanced)."""
-    depth, index = 0, open_index
+    for index, char, depth in _structure(pattern, open_index):
+        if char == ")" and depth == 0:
+            return index
+    return -1
+
+
+def _structure(pattern: str, start: int = 0) -> Iterator[tuple[int, str, int]]:
+    """(index, char, group depth after it) for every structural character from `start`, skipping
+    escapes and character classes: the one walker both splitting and paren matching use."""
+    depth, index = 0, start
     while index < len(pattern):
         char = pattern[index]
         if char == "\\":
@@ -249,10 +246,8 @@ def _closing_paren(pattern: str, open_index: int) -> int:
             depth += 1
         elif char == ")":
             depth -= 1
-            if depth == 0:
-                return index
+        yield index, char, depth
         index += 1
-    return -1
 
 
 def repeat_expansion(pattern: str) -> int:

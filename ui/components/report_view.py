@@ -64,30 +64,19 @@ def render_downloads(run: RunView, report: Report) -> None:
     stem = f"report-{run.name}"
     markdown = run_store.report_markdown(run)
     html = run_store.report_html(run)
+    downloads = [
+        ("Markdown", markdown, "md", "text/markdown"),
+        ("HTML", html, "html", "text/html"),
+        ("JSON", report.model_dump_json(indent=2), "json", "application/json"),
+    ]
     row = st.container(horizontal=True, gap="small")
-    row.download_button(
-        "Download Markdown",
-        data=markdown or "",
-        file_name=f"{stem}.md",
-        mime="text/markdown",
-        key="download_markdown",
-        disabled=not markdown,
-        on_click="ignore",
-    )
-    row.download_button(
-        "Download HTML",
-        data=html or "",
-        file_name=f"{stem}.html",
-        mime="text/html",
-        key="download_html",
-        disabled=not html,
-        on_click="ignore",
-    )
-    row.download_button(
-        "Download JSON",
-        data=report.model_dump_json(indent=2),
-        file_name=f"{stem}.json",
-        mime="application/json",
-        key="download_json",
-        on_click="ignore",
-    )
+    for label, data, extension, mime in downloads:
+        row.download_button(
+            f"Download {label}",
+            data=data or "",
+            file_name=f"{stem}.{extension}",
+            mime=mime,
+            key=f"download_{label.lower()}",  # download_markdown, _html, _json
+            disabled=not data,
+            on_click="ignore",
+        )
