@@ -24,6 +24,7 @@ import signal
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -69,6 +70,8 @@ class FakeLLMServer:
     retry_after_ms: sent with 429/500 as `retry-after-ms` so SDK retries stay fast (None: omit).
     timeout_sleep_s: how long a `timeout` fault holds the request (cut short by stop()).
     api_key: when set, requests without `Authorization: Bearer <api_key>` get HTTP 401.
+    latency_for: optional rule `prompt -> latency in ms` (None falls back to `latency_ms`), so a
+        test can hold some chunks' requests while others finish.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class FakeLLMServer:
         timeout_sleep_s: float = 30.0,
         api_key: str | None = None,
         models: tuple[str, ...] = DEFAULT_MODELS,
+        latency_for: Callable[[str], float | None] | None = None,
     ) -> None:
         faults = dict(faults or {})
         for kind in [*faults, *(k for k in fault_schedule or [] if k)]:
@@ -98,6 +102,7 @@ class FakeLLMServer:
             raise ValueError(f"unknown behaviour {behaviour!r}: use one of {list(BEHAVIOURS)}")
         self.host, self.port = host, port
         self.latency_ms = latency_ms
+        self.latency_for = latency_for
         self.faults = faults
         self.fault_schedule = list(fault_schedule or [])
         self.sufficient_after = sufficient_after
@@ -229,7 +234,8 @@ class FakeLLMServer:
                 "unsupported_response_format",
                 param="response_format",
             )
-        if self._sleep(self.latency_ms / 1000):
+        latency_ms = self.latency_for(prompt) if self.latency_for else None
+        if self._sleep((self.latency_ms if latency_ms is None else latency_ms) / 1000):
             return _error(503, "server stopping", None)
         record.fault = self._draw_fault()
         if record.fault in ("http429", "http500"):

@@ -1,7 +1,7 @@
 """Crash recovery and concurrent analyses, with real pipelines launched the way the UI does.
 
-Crash: a run is launched against a slow model server and its whole process group is SIGKILLed
-once a chunk has finished; `pipeline.runs.get_run` must report it "stale" (time measured, bound
+Crash: a run is launched against a model server that answers the first chunk at once and holds
+every other chunk's requests; its whole process group is SIGKILLed once that chunk has finished; `pipeline.runs.get_run` must report it "stale" (time measured, bound
 `STALE_WITHIN_S`), and relaunching the same analysis must reuse the finished chunks from cache.
 Concurrency: two analyses with different questions launched at once on one ZenML store both
 complete, and neither's chunks, trajectories or report carry the other's question.
@@ -22,7 +22,7 @@ from tests.reliability.test_pipeline_faults_and_secrets import LAUNCH_TIMEOUT_S,
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
 STALE_WITHIN_S = 60
-SLOW_LATENCY_MS = 1_500
+HELD_LATENCY_MS = 120_000  # longer than the test: held requests end with the kill or server stop
 CRASH_BUDGET = Budget(max_chunks=3, max_iterations=3)
 
 
@@ -50,7 +50,13 @@ def test_killed_run_is_reported_stale_and_relaunch_reuses_finished_chunks(
     from pipeline import runs
 
     query = "Who recommended replacing the MV-7 valve, and why?"
-    server = make_llm_server(latency_ms=SLOW_LATENCY_MS, sufficient_after=99)
+    # Only chunk_00 (the fake planner labels it "emails 0 to ...") is answered; the other chunks
+    # stay in flight, so the kill always lands with some chunks done and some not.
+    def hold_later_chunks(prompt: str) -> float | None:
+        in_a_chunk = "(emails " in prompt
+        return HELD_LATENCY_MS if in_a_chunk and "(emails 0 to " not in prompt else None
+
+    server = make_llm_server(sufficient_after=99, latency_for=hold_later_chunks)
     handle = _launch(small_source, query, server, tmp_path, CRASH_BUDGET, "rel-crash-1")
 
     def one_chunk_done():
@@ -75,7 +81,7 @@ def test_killed_run_is_reported_stale_and_relaunch_reuses_finished_chunks(
 
     requests_first = len(server.chat_requests())
     server.reset()
-    server.latency_ms = 0
+    server.latency_for = None
     rerun = _finished(_launch(small_source, query, server, tmp_path, CRASH_BUDGET, "rel-crash-2"))
     assert rerun["status"] == "completed"
     statuses = {c["id"]: c["status"] for c in rerun["chunks"]}
