@@ -50,6 +50,7 @@ def test_killed_run_is_reported_stale_and_relaunch_reuses_finished_chunks(
     from pipeline import runs
 
     query = "Who recommended replacing the MV-7 valve, and why?"
+
     # Only chunk_00 (the fake planner labels it "emails 0 to ...") is answered; the other chunks
     # stay in flight, so the kill always lands with some chunks done and some not.
     def hold_later_chunks(prompt: str) -> float | None:
