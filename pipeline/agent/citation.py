@@ -45,7 +45,9 @@ CUT_OFFS: dict[Breadth, CutOff] = {
 STRONG_COVERAGE = 0.5  # the best email matches half the question's weight or more
 WEAK_COVERAGE = 0.25  # below this the best email matches little of the question
 SEPARATION_FOR_HIGH = 1.5  # weakest cited score / best uncited score
-GLOBAL_RERANK_MAX_EMAILS = 60_000  # above this, indexing the whole corpus at report time costs too much
+GLOBAL_RERANK_MAX_EMAILS = (
+    60_000  # above this, indexing the whole corpus at report time costs too much
+)
 
 _SEQUENCE_CUES = re.compile(
     r"\b(?:trace[sd]?|timeline|chronolog\w*|sequence|in what order|order of|history|"
