@@ -21,11 +21,11 @@ from zenml.enums import ExecutionStatus
 
 from pipeline.agent.schemas import Trajectory
 from pipeline.aggregate import percentile
-from pipeline.materializers import emails_by_id
 from pipeline.pipelines.rlm import PIPELINE_NAME
 from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
 from pipeline.views import ChunkStatus, ChunkView, RunStatus, RunView
 from tools.models import Corpus, Email
+from tools.stored import emails_by_id
 
 logger = logging.getLogger(__name__)
 

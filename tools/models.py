@@ -147,15 +147,15 @@ class Corpus(Sequence[Email]):
 
     # Parquet ----------------------------------------------------------------------------------
     def to_arrow(self) -> pa.Table:
-        columns: dict[str, list[Any]] = {name: [] for name in Email.model_fields}
-        for email in self._emails:
-            for name in columns:
-                value = getattr(email, name)
-                columns[name].append(list(value) if name in _LIST_FIELDS else value)
-        return pa.Table.from_pydict(columns, schema=_ARROW_SCHEMA)
+        return _arrow_table(self._emails)
 
     def write_parquet(self, sink: str | IO[bytes], row_group_size: int = ROW_GROUP_SIZE) -> None:
-        pq.write_table(self.to_arrow(), sink, row_group_size=row_group_size, compression="zstd")
+        """Write one row group at a time, so only `row_group_size` emails are ever held as Arrow
+        data on top of the corpus itself."""
+        with pq.ParquetWriter(sink, _ARROW_SCHEMA, compression="zstd") as writer:
+            for start in range(0, len(self._emails), row_group_size):
+                batch = _arrow_table(self._emails[start : start + row_group_size])
+                writer.write_table(batch, row_group_size=row_group_size)
 
     @classmethod
     def read_parquet(
@@ -203,6 +203,15 @@ _ARROW_SCHEMA = pa.schema(
         ("source", pa.string()),
     ]
 )
+
+
+def _arrow_table(emails: Sequence[Email]) -> pa.Table:
+    columns: dict[str, list[Any]] = {name: [] for name in Email.model_fields}
+    for email in emails:
+        for name in columns:
+            value = getattr(email, name)
+            columns[name].append(list(value) if name in _LIST_FIELDS else value)
+    return pa.Table.from_pydict(columns, schema=_ARROW_SCHEMA)
 
 
 def _canonical_bytes(email: Email) -> bytes:

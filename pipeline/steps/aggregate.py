@@ -11,7 +11,6 @@ from zenml.types import HTMLString, MarkdownString
 
 from pipeline.agent.schemas import LLMCallRecord
 from pipeline.aggregate import build_report
-from pipeline.materializers import emails_by_id
 from pipeline.report_render import render_html, render_markdown
 from pipeline.schemas import (
     Budget,
@@ -22,6 +21,7 @@ from pipeline.schemas import (
     Report,
 )
 from tools.models import Corpus
+from tools.stored import emails_by_id
 
 
 @step

@@ -1,6 +1,11 @@
 """Step 1: ingest the source file into a `Corpus` artifact (stored as Parquet by
 `CorpusMaterializer`). Never cached: the file is always re-read, but the artifact's content hash
 is the corpus fingerprint, so an unchanged corpus keeps every downstream cache valid.
+
+A file of `RLM_INGEST_ISOLATE_MB` (default 64) or more is ingested in a child process that
+writes the Parquet file and exits (`tools.ingest.isolated`): the gigabytes of objects that
+reading half a million emails builds are returned to the OS before the chunk steps, which run
+in this process, build their indexes. Smaller files are read here, which is faster.
 """
 
 from __future__ import annotations
@@ -17,12 +22,37 @@ from zenml import log_metadata, step
 from zenml.io import fileio
 
 from pipeline.materializers import CorpusMaterializer
-from tools.ingest import ingest_path
+from tools.ingest import IngestResult, ingest_path
+from tools.ingest.core import MEGABYTE
+from tools.ingest.isolated import ingest_isolated
 from tools.models import Corpus
 
 logger = logging.getLogger(__name__)
 
 PROBLEMS_SHOWN = 5
+ISOLATE_ENV = "RLM_INGEST_ISOLATE_MB"
+DEFAULT_ISOLATE_MB = 64.0
+
+
+def isolate_from_bytes() -> int:
+    """Files of at least this size are ingested in a child process (RLM_INGEST_ISOLATE_MB)."""
+    raw = os.environ.get(ISOLATE_ENV, "").strip()
+    try:
+        megabytes = float(raw) if raw else DEFAULT_ISOLATE_MB
+    except ValueError:
+        logger.warning("ignoring %s=%r (not a number)", ISOLATE_ENV, raw)
+        megabytes = DEFAULT_ISOLATE_MB
+    return int(max(megabytes, 0) * MEGABYTE)
+
+
+def ingest(path: str, max_bytes: int) -> IngestResult:
+    """Read `path` here, or in a child process when it is large (see the module docstring)."""
+    if os.path.getsize(path) < isolate_from_bytes():
+        return ingest_path(path, max_bytes=max_bytes)
+    folder = tempfile.TemporaryDirectory(prefix="rlm-corpus-")  # removed with the corpus
+    target = os.path.join(folder.name, "corpus.parquet")
+    logger.info("ingesting %s in a child process", path)
+    return ingest_isolated(path, target, max_bytes=max_bytes, keep=folder)
 
 
 @contextlib.contextmanager
@@ -46,7 +76,7 @@ def load_corpus(
 ) -> Annotated[Corpus, "corpus"]:
     """Ingest `source`; `source_fingerprint` (sha256 of the file) is recorded for provenance."""
     with local_path(source) as path:
-        result = ingest_path(path, max_bytes=max_bytes)
+        result = ingest(path, max_bytes)
     corpus = result.corpus
     dates = corpus.date_range()
     problems = [str(p) for p in result.problems]

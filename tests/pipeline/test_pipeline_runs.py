@@ -6,6 +6,7 @@ and changing one chunk's emails recomputes only that chunk. Plus the clamps in d
 from __future__ import annotations
 
 import copy
+import importlib
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,45 @@ def test_clamps_hold_for_out_of_range_budgets(zenml_store, sample_records, tmp_p
     assert [c.id for c in view.chunks] == ["chunk_00"] and view.chunks[0].size == 30
     step = Client().list_run_steps(pipeline_run_id=run_id, name="chunk_00", hydrate=True).items[0]
     assert step.config.parameters["budget"]["max_iterations"] == 12
+
+
+def test_large_source_is_ingested_in_a_child_process(
+    zenml_store, sample_records, tmp_path: Path, monkeypatch
+):
+    """Above RLM_INGEST_ISOLATE_MB the corpus is read by a child process and copied into the
+    artifact store as its Parquet file: same corpus, same problems, same results."""
+    from zenml.client import Client
+
+    from pipeline import runs
+    from pipeline.run import run_pipeline
+    from pipeline.schemas import Budget, LLMSettings
+    from tools.ingest import ingest_path
+
+    load_step = importlib.import_module("pipeline.steps.load_corpus")  # the module, not the step
+
+    records = [*sample_records[:60], {"id": "broken", "from": "x@example.com"}]
+    source = write_records(tmp_path / "large.json", records)
+    children: list[str] = []
+
+    def spy(path, target, **kwargs):
+        children.append(str(path))
+        return isolated(path, target, **kwargs)
+
+    isolated = load_step.ingest_isolated
+    monkeypatch.setattr(load_step, "ingest_isolated", spy)
+    monkeypatch.setenv(load_step.ISOLATE_ENV, "0")  # every file counts as large
+    budget = Budget(max_chunks=2, max_iterations=3)
+    run_id = run_pipeline(str(source), QUERY, budget, LLMSettings(), "test-isolated", 10**8)
+
+    assert children == [str(source)]
+    view = runs.get_run(run_id)
+    assert view.status == "completed" and [c.status for c in view.chunks] == ["done", "done"]
+    stored = runs.load_corpus(view)
+    expected = ingest_path(source).corpus
+    assert len(stored) == 60 and stored.fingerprint() == expected.fingerprint()
+    assert stored.slice(0, 60).emails == expected.emails
+    step = (
+        Client().list_run_steps(pipeline_run_id=run_id, name="load_corpus", hydrate=True).items[0]
+    )
+    assert step.run_metadata["emails"] == 60 and step.run_metadata["rejected"] == 1
+    assert "missing body and subject" in step.run_metadata["first_problems"][0]

@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from pipeline.materializers import StoredCorpus, corpus_summary, emails_by_id
 from pipeline.runs import STALE_AFTER_S, _stale_reason
 from pipeline.views import RunView
 from tools.models import Corpus, Email
+from tools.stored import StoredCorpus, corpus_summary, emails_by_id
 
 
 def stored(tmp_path: Path, n: int = 50) -> tuple[Corpus, StoredCorpus, list[int]]:

@@ -1,8 +1,9 @@
-"""Command line: `python -m tools.ingest PATH [--json] [--max-mb N]`.
+"""Command line: `python -m tools.ingest PATH [--json] [--max-mb N] [--parquet OUT]`.
 
 Prints how many emails were read, their date range, the top senders, the detected format and
 every problem (a table, or one JSON object with --json). Exits 0 when at least one email was
-loaded, 2 otherwise with the reason on stderr.
+loaded, 2 otherwise with the reason on stderr. `--parquet OUT` also writes the corpus to OUT
+as Parquet and, with --json, prints the `ParquetIngest` report that `ingest_isolated` reads.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import sys
 
 from tools.ingest.core import DEFAULT_MAX_BYTES, MEGABYTE, IngestResult, ingest_path
+from tools.ingest.isolated import ParquetIngest, ingest_to_parquet
 from tools.ingest.problems import IngestError, IngestProblem
 
 
@@ -28,6 +30,9 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=DEFAULT_MAX_BYTES / MEGABYTE,
         help=f"largest input accepted, in MB (default {DEFAULT_MAX_BYTES / MEGABYTE:g}, or RLM_MAX_UPLOAD_MB)",
+    )
+    parser.add_argument(
+        "--parquet", metavar="OUT", help="also write the corpus to this Parquet file"
     )
     return parser
 
@@ -60,13 +65,26 @@ def _print_problems(problems: list[IngestProblem]) -> None:
         print(f"  {problem.severity:<8}  {where:<{width}}  {problem.reason}")
 
 
+def _parquet_line(report: ParquetIngest) -> str:
+    return (
+        f"{report.source}: {report.summary['emails']:,} emails (format: {report.format}) "
+        f"written to {report.parquet}; problems: {report.rejected_count:,} rejected, "
+        f"{report.repaired_count:,} repaired"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not args.max_mb > 0:
         print("--max-mb must be a positive number", file=sys.stderr)
         return 2
+    max_bytes = int(args.max_mb * MEGABYTE)
     try:
-        result = ingest_path(args.path, max_bytes=int(args.max_mb * MEGABYTE))
+        if args.parquet:
+            report = ingest_to_parquet(args.path, args.parquet, max_bytes=max_bytes)
+            print(report.model_dump_json() if args.json else _parquet_line(report))
+            return 0
+        result = ingest_path(args.path, max_bytes=max_bytes)
     except IngestError as error:
         print(f"error: {error}", file=sys.stderr)
         if args.json:

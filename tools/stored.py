@@ -1,0 +1,143 @@
+"""A corpus kept in a Parquet file (written by `Corpus.write_parquet`) until a slice is asked for.
+
+`StoredCorpus` reads nothing but its summary (count, fingerprint, date range) until asked:
+`slice(start, end)` reads only the row groups of that range, `column(name)` reads one column,
+`get(id)` finds the position from the id column and reads one row group. A worker therefore
+loads only its own slice, whatever the corpus size and wherever the file lives (`opener` may
+open it from any filesystem). Pure Python: no streamlit, zenml or openai imports.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import pyarrow.parquet as pq
+
+from tools.models import Corpus, Email
+
+logger = logging.getLogger(__name__)
+
+Opener = Callable[[], IO[bytes]]
+
+
+class StoredCorpus(Corpus):
+    """A corpus whose emails stay in a Parquet file until a slice, column or id is asked for.
+
+    Methods that need every email (iteration, `emails`, the inherited helpers) load the whole
+    corpus once, with a log line; the chunk steps never do.
+    """
+
+    def __init__(
+        self, opener: Opener, summary: dict[str, Any], *, offset: int = 0, keep: object = None
+    ):
+        self._opener = opener
+        self._keep = keep  # e.g. the temporary directory holding the file, removed with us
+        self._summary = summary
+        self._lock = threading.Lock()
+        self._loaded: tuple[Email, ...] | None = None
+        self._positions: dict[str, int] | None = None
+        self._by_id = None
+        self.offset = offset
+
+    # Everything inherited from Corpus reads `_emails`: make that the (lazy) full load.
+    @property
+    def _emails(self) -> tuple[Email, ...]:  # type: ignore[override]
+        with self._lock:
+            if self._loaded is None:
+                logger.info("loading all %d emails of a stored corpus", len(self))
+                with self._opener() as handle:
+                    self._loaded = Corpus.read_parquet(handle).emails
+            return self._loaded
+
+    @classmethod
+    def from_file(
+        cls, path: str | Path, summary: dict[str, Any], *, keep: object = None
+    ) -> StoredCorpus:
+        """A stored corpus over a local Parquet file; `keep` is held as long as the corpus is."""
+        file_path = Path(path)
+        return cls(lambda: file_path.open("rb"), summary, keep=keep)
+
+    def open_parquet(self) -> IO[bytes]:
+        """The Parquet file itself, for copying it elsewhere without loading it."""
+        return self._opener()
+
+    def __len__(self) -> int:
+        return int(self._summary["emails"])
+
+    def __iter__(self) -> Iterator[Email]:
+        return iter(self._emails)
+
+    def __repr__(self) -> str:
+        return f"StoredCorpus({len(self)} emails)"
+
+    def slice(self, start: int, end: int) -> Corpus:
+        """Positions [start, end), reading only the row groups that hold them."""
+        with self._opener() as handle:
+            return Corpus.read_parquet(handle, start, end)
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every email, in corpus order (reads one Parquet column)."""
+        if name not in Email.model_fields:
+            raise KeyError(f"unknown email field {name!r}")
+        with self._opener() as handle:
+            return pq.read_table(handle, columns=[name]).column(name).to_pylist()
+
+    def get(self, email_id: str) -> Email | None:
+        return self.get_many([email_id]).get(email_id)
+
+    def get_many(self, email_ids: Iterable[str]) -> dict[str, Email]:
+        """The emails with these ids (missing ids are left out), reading only their row groups."""
+        positions = self._id_positions()
+        found: dict[str, Email] = {}
+        wanted = sorted({positions[i] for i in email_ids if i in positions})
+        if not wanted:
+            return found
+        with self._opener() as handle:
+            for position in wanted:
+                email = Corpus.read_parquet(handle, position, position + 1).emails[0]
+                found[email.id] = email
+        return found
+
+    def _id_positions(self) -> dict[str, int]:
+        with self._lock:
+            if self._positions is None:
+                with self._opener() as handle:
+                    ids = pq.read_table(handle, columns=["id"]).column("id").to_pylist()
+                self._positions = {email_id: n for n, email_id in enumerate(ids)}
+            return self._positions
+
+    def top_senders(self, n: int = 5) -> list[tuple[str, int]]:
+        counts = Counter(sender for sender in self.column("sender") if sender)
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def fingerprint(self) -> str:
+        return str(self._summary["fingerprint"])
+
+    def date_range(self) -> tuple[datetime, datetime] | None:
+        first, last = self._summary.get("first_date"), self._summary.get("last_date")
+        if not first or not last:
+            return None
+        return datetime.fromisoformat(first), datetime.fromisoformat(last)
+
+
+def emails_by_id(corpus: Corpus, email_ids: Iterable[str]) -> dict[str, Email]:
+    """The emails with these ids; a stored corpus reads only the row groups holding them."""
+    if isinstance(corpus, StoredCorpus):
+        return corpus.get_many(email_ids)
+    return {i: email for i in email_ids if (email := corpus.get(i)) is not None}
+
+
+def corpus_summary(corpus: Corpus) -> dict[str, Any]:
+    dates = corpus.date_range()
+    return {
+        "emails": len(corpus),
+        "fingerprint": corpus.fingerprint(),
+        "first_date": dates[0].isoformat() if dates else None,
+        "last_date": dates[1].isoformat() if dates else None,
+    }
