@@ -63,7 +63,7 @@ def make_plan(
 
 def decompose_messages(corpus: Corpus, query: str, max_chunks: int) -> list[dict[str, str]]:
     size = len(corpus)
-    dates = [d for d in _column(corpus, "date") if d is not None]
+    dates = [d for d in corpus.column("date") if d is not None]
     date_range = f"{min(dates).date()} .. {max(dates).date()}" if dates else "no dated emails"
     histogram = "\n".join(
         f"{month}: {position}, {count}" for month, position, count in monthly_histogram(corpus)
@@ -122,7 +122,7 @@ def _nearest_day_change(
 
 
 def day_keys(corpus: Corpus) -> list[str | None]:
-    return [d.date().isoformat() if d else None for d in _column(corpus, "date")]
+    return [d.date().isoformat() if d else None for d in corpus.column("date")]
 
 
 def deterministic_plan(
@@ -254,18 +254,19 @@ def build_specs(
     corpus: Corpus, ranges: Sequence[Range], questions: Sequence[str]
 ) -> list[ChunkSpec]:
     """ChunkSpecs with stable ids, a date label and the fingerprint of each slice (its cache key).
-    Reads one slice at a time, so a stored corpus is never held in memory whole."""
+    Reads only the date column and the digests of a stored corpus, never its emails."""
+    dates = corpus.column("date")
     specs = []
     for index, ((start, end), question) in enumerate(zip(ranges, questions, strict=True)):
-        chunk = corpus.slice(start, end)
+        dated = [d for d in dates[start:end] if d is not None]
         specs.append(
             ChunkSpec(
                 id=chunk_id(index),
                 start=start,
                 end=end,
                 sub_question=question,
-                label=range_label(chunk.date_range()),
-                fingerprint=chunk.fingerprint(),
+                label=range_label((min(dated), max(dated)) if dated else None),
+                fingerprint=corpus.range_fingerprint(start, end),
             )
         )
     return specs
@@ -289,7 +290,7 @@ def monthly_histogram(corpus: Corpus, max_rows: int = 48) -> list[tuple[str, int
     """(month, first position, count) for each month present, in corpus order; capped rows
     (months merged into quarters/years when there are too many)."""
     rows: list[list] = []
-    for position, date in enumerate(_column(corpus, "date")):
+    for position, date in enumerate(corpus.column("date")):
         month = date.strftime("%Y-%m") if date else "undated"
         if rows and rows[-1][0] == month:
             rows[-1][2] += 1
@@ -310,13 +311,5 @@ def monthly_histogram(corpus: Corpus, max_rows: int = 48) -> list[tuple[str, int
 
 
 def top_senders(corpus: Corpus, n: int = 8) -> list[tuple[str, int]]:
-    counts = Counter(sender for sender in _column(corpus, "sender") if sender)
+    counts = Counter(sender for sender in corpus.column("sender") if sender)
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
-
-
-def _column(corpus: Corpus, name: str) -> list:
-    """One field of every email; a stored corpus reads just that Parquet column."""
-    read_column = getattr(corpus, "column", None)
-    if read_column is not None:
-        return read_column(name)
-    return [getattr(email, name) for email in corpus]

@@ -17,9 +17,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tools.models import Corpus, Email
+from tools.models import DIGEST_FIELD, Corpus, Email, fingerprint_of
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class StoredCorpus(Corpus):
         self._lock = threading.Lock()
         self._loaded: tuple[Email, ...] | None = None
         self._positions: dict[str, int] | None = None
+        self._digests: pa.ChunkedArray | None = None
         self._by_id = None
         self.offset = offset
 
@@ -112,6 +114,26 @@ class StoredCorpus(Corpus):
                 self._positions = {email_id: n for n, email_id in enumerate(ids)}
             return self._positions
 
+    def range_fingerprint(self, start: int, end: int) -> str:
+        """From the stored digest column (read once, 32 bytes per email); a file written before
+        digests were stored falls back to reading the slice."""
+        digests = self._digest_column()
+        if digests is None:
+            return super().range_fingerprint(start, end)
+        start = max(0, min(start, len(self)))
+        end = max(start, min(end, len(self)))
+        return fingerprint_of(digests.slice(start, end - start).to_pylist())
+
+    def _digest_column(self) -> pa.ChunkedArray | None:
+        with self._lock:
+            if self._digests is None:
+                with self._opener() as handle:
+                    pfile = pq.ParquetFile(handle)
+                    if DIGEST_FIELD.name not in pfile.schema_arrow.names:
+                        return None
+                    self._digests = pfile.read(columns=[DIGEST_FIELD.name]).column(0)
+            return self._digests
+
     def top_senders(self, n: int = 5) -> list[tuple[str, int]]:
         counts = Counter(sender for sender in self.column("sender") if sender)
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
@@ -133,11 +155,12 @@ def emails_by_id(corpus: Corpus, email_ids: Iterable[str]) -> dict[str, Email]:
     return {i: email for i in email_ids if (email := corpus.get(i)) is not None}
 
 
-def corpus_summary(corpus: Corpus) -> dict[str, Any]:
+def corpus_summary(corpus: Corpus, fingerprint: str | None = None) -> dict[str, Any]:
+    """Count, fingerprint (computed unless given) and date range, as stored in `corpus.json`."""
     dates = corpus.date_range()
     return {
         "emails": len(corpus),
-        "fingerprint": corpus.fingerprint(),
+        "fingerprint": fingerprint or corpus.fingerprint(),
         "first_date": dates[0].isoformat() if dates else None,
         "last_date": dates[1].isoformat() if dates else None,
     }

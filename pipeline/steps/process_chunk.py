@@ -102,13 +102,12 @@ def process_chunk(
     reporter = ProgressReporter(spec, llm)
     if spec.id in injected_failures():
         raise InjectedChunkFailure(f"{spec.id} failed on purpose ({FAIL_CHUNKS_ENV} is set)")
-    chunk = corpus.slice(spec.start, spec.end)
-    if spec.fingerprint and chunk.fingerprint() != spec.fingerprint:
+    if spec.fingerprint and corpus.range_fingerprint(spec.start, spec.end) != spec.fingerprint:
         raise RuntimeError(
             f"{spec.id}: emails {spec.start}..{spec.end} no longer match the plan's fingerprint"
         )
     result, trajectory = run_chunk(
-        chunk,
+        corpus.slice(spec.start, spec.end),
         chunk_id=spec.id,
         query=query,
         sub_question=spec.sub_question,

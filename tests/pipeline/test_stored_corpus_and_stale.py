@@ -44,6 +44,29 @@ def test_stored_corpus_reads_slices_ids_and_columns_without_loading_everything(t
     assert list(lazy)[49].id == "m049" and lazy._loaded is not None
 
 
+def test_range_fingerprints_come_from_stored_digests(tmp_path: Path):
+    corpus, lazy, _ = stored(tmp_path)
+    assert corpus.write_parquet(str(tmp_path / "again.parquet")) == corpus.fingerprint()
+    for start, end in [(0, 50), (12, 27), (49, 50), (30, 30), (40, 99)]:
+        assert lazy.range_fingerprint(start, end) == corpus.slice(start, end).fingerprint()
+    assert lazy._digests is not None and lazy._loaded is None  # digests only, no emails
+    changed = Corpus([*corpus.emails[:20], corpus[20].model_copy(update={"body": "x"}),
+                      *corpus.emails[21:]])  # fmt: skip
+    assert changed.range_fingerprint(12, 27) != lazy.range_fingerprint(12, 27)
+    assert changed.range_fingerprint(21, 50) == lazy.range_fingerprint(21, 50)
+
+
+def test_a_file_without_digests_falls_back_to_reading_the_slice(tmp_path: Path):
+    import pyarrow.parquet as pq
+
+    corpus, _, _ = stored(tmp_path)
+    old = tmp_path / "old.parquet"  # as written before digests were stored
+    pq.write_table(corpus.to_arrow(), old, row_group_size=10)
+    lazy = StoredCorpus.from_file(old, corpus_summary(corpus))
+    assert lazy.range_fingerprint(5, 33) == corpus.slice(5, 33).fingerprint()
+    assert lazy.slice(5, 8).ids == ["m005", "m006", "m007"]
+
+
 def _view(created: datetime) -> RunView:
     return RunView(run_id="r", name="n", status="running", created_at=created)
 

@@ -48,12 +48,12 @@ def ingest_to_parquet(
 ) -> ParquetIngest:
     """Ingest `path` in this process and write the corpus to `out` (the child's side)."""
     result = ingest_path(path, max_bytes=max_bytes)
-    result.corpus.write_parquet(str(out))
+    fingerprint = result.corpus.write_parquet(str(out))
     return ParquetIngest(
         parquet=str(out),
         source=result.source,
         format=result.format,
-        summary=corpus_summary(result.corpus),
+        summary=corpus_summary(result.corpus, fingerprint),
         problems=result.problems,
         rejected_count=result.rejected_count,
         repaired_count=result.repaired_count,
