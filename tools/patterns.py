@@ -25,7 +25,7 @@ import logging
 import re
 import time
 from bisect import bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -324,27 +324,33 @@ def _skip_character_class(pattern: str, index: int) -> int:
 
 
 def scan_records(
-    prepared: PreparedPattern, text: Haystack, lowered: Haystack, timeout_s: float
+    prepared: PreparedPattern,
+    lowered: Haystack,
+    timeout_s: float,
+    *,
+    original: Callable[[], Haystack],
 ) -> ScanOutcome:
     """Positions of the records that `prepared` matches, in order, stopping at `timeout_s`.
 
-    `text` and `lowered` are the same records, original and lowercased (`str.lower`).
+    `lowered` holds the records lowercased (`str.lower`); `original()` gives the same records in
+    their own case, asked for only by the few patterns that cannot run on lowercased text.
     """
     if prepared.error is not None:
         raise ValueError(f"cannot scan with an invalid pattern: {prepared.error}")
     deadline = time.perf_counter() + timeout_s
     parts = prepared.branches or (prepared,)
     found: set[int] = set()
-    searched, timed_out = len(text), False
+    searched, timed_out = len(lowered), False
     for part in parts:
         positions: list[int] = []
         try:
             if part.literal is not None:
                 positions = _scan_literal(part.literal, lowered)
             elif part.scanner is not None:
-                _scan_with_scanner(part, lowered if part.on_lowered else text, deadline, positions)
+                haystack = lowered if part.on_lowered else original()
+                _scan_with_scanner(part, haystack, deadline, positions)
             else:
-                haystack = lowered if part.on_lowered else text
+                haystack = lowered if part.on_lowered else original()
                 _scan_record_by_record(part.matcher, haystack, deadline, positions)
         except TimeoutError:
             timed_out = True
@@ -358,7 +364,7 @@ def scan_records(
             prepared.text,
             timeout_s * 1000,
             searched,
-            len(text),
+            len(lowered),
         )
     return ScanOutcome(sorted(found), searched, timed_out)
 

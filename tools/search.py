@@ -67,8 +67,9 @@ class Preview(BaseModel):
 
 
 class SearchIndex:
-    """Everything the tools scan, built once per corpus: joined subject+body text (original and
-    lowercased), lowercased sender and recipient strings, and date timestamps."""
+    """Everything the tools scan, built once per corpus: joined subject+body text (lowercased;
+    the original case on first need), lowercased sender and recipient strings, and date
+    timestamps."""
 
     _cache: WeakKeyDictionary[Any, SearchIndex] = WeakKeyDictionary()
     _cache_lock = threading.Lock()
@@ -83,9 +84,9 @@ class SearchIndex:
             self._corpus = lambda: corpus
         emails = list(corpus)
         self.ids: list[str] = [email.id for email in emails]
-        texts = [email.search_text() for email in emails]
-        self.text = Haystack.build(texts)
-        self.lowered = Haystack.build([text.lower() for text in texts])
+        self.lowered = Haystack.build([email.search_text().lower() for email in emails])
+        self._text: Haystack | None = None
+        self._text_lock = threading.Lock()
         self.senders: list[str] = [email.sender.lower() for email in emails]
         self.recipients: list[str] = ["\n".join(email.recipients).lower() for email in emails]
         self.timestamps: list[float | None] = [
@@ -98,6 +99,15 @@ class SearchIndex:
         )
         self.build_ms = (time.perf_counter() - started) * 1000
         logger.debug("indexed %d emails in %.0f ms", len(self.ids), self.build_ms)
+
+    @property
+    def text(self) -> Haystack:
+        """The records in their own case, built on first use: only patterns that cannot run on
+        the lowercased text need it, and it costs as much memory as the text itself."""
+        with self._text_lock:
+            if self._text is None:
+                self._text = Haystack.build([email.search_text() for email in self.corpus])
+            return self._text
 
     @property
     def corpus(self) -> Sequence[Email]:
@@ -304,7 +314,7 @@ def _pattern_tool(
     if prepared.error is not None:
         return _error_result(tool, args, prepared.error, started)
     index = SearchIndex.for_corpus(corpus)
-    outcome = scan_records(prepared, index.text, index.lowered, timeout_s)
+    outcome = scan_records(prepared, index.lowered, timeout_s, original=lambda: index.text)
     return _result(
         tool,
         args,
