@@ -157,7 +157,8 @@ def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
         ExecutionStatus.RETRYING,
         ExecutionStatus.RETRIED,
     ):
-        status = "running"
+        # a chunk waiting for memory (pipeline.memory) has started but not yet begun its work
+        status = "queued" if meta.get("status") == "queued" else "running"
     else:
         status = "queued"
     numbers = {

@@ -6,12 +6,16 @@ query, the budget and the model settings. Rerunning the same question on the sam
 therefore a cache hit for every chunk, and changing one chunk's emails recomputes only it.
 
 Progress is written as step metadata while the loop runs (throttled), which is what the UI polls.
+Before loading its slice a chunk reserves its estimated memory (`pipeline.memory`): on the local
+orchestrator, where chunk steps share one process, big chunks take turns instead of all holding
+their slices at once.
 Fault injection for tests: `RLM_FAIL_CHUNKS=chunk_01,chunk_03` makes those chunks raise on every
 attempt (retries included).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import asdict
@@ -24,8 +28,11 @@ from zenml.config import CachePolicy, StepRetryConfig
 from pipeline.agent.budget import ChunkProgress
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
+from pipeline.memory import CHUNK_MEMORY, MEGABYTE, estimate_chunk_bytes
 from pipeline.schemas import Budget, ChunkResult, ChunkSpec, LLMSettings
 from tools.models import Corpus
+
+logger = logging.getLogger(__name__)
 
 FAIL_CHUNKS_ENV = "RLM_FAIL_CHUNKS"
 PROGRESS_INTERVAL_S = 2.0  # each write is a store commit: ~70% of a chunk step at 0.5 s
@@ -58,6 +65,16 @@ class ProgressReporter:
             mode=self.llm.mode,
             model=self.llm.model if self.llm.mode == "llm" else "deterministic",
         )
+
+    def waiting(self, needed_bytes: int, held_bytes: int) -> None:
+        """The chunk waits for memory held by running chunks (see pipeline.memory): one write,
+        which the run view shows as "queued"."""
+        logger.info(
+            "%s waits for memory: needs ~%d MB, running chunks hold %d of %d MB",
+            self.spec.id, needed_bytes // MEGABYTE, held_bytes // MEGABYTE,
+            CHUNK_MEMORY.capacity_bytes // MEGABYTE,
+        )  # fmt: skip
+        self._write(status="queued", waiting_for="memory")
 
     def finish(self, result: ChunkResult) -> None:
         fields = ChunkProgress.__dataclass_fields__
@@ -106,14 +123,16 @@ def process_chunk(
         raise RuntimeError(
             f"{spec.id}: emails {spec.start}..{spec.end} no longer match the plan's fingerprint"
         )
-    result, trajectory = run_chunk(
-        corpus.slice(spec.start, spec.end),
-        chunk_id=spec.id,
-        query=query,
-        sub_question=spec.sub_question,
-        settings=llm,
-        budget=budget,
-        on_event=reporter,
-    )
+    needed = estimate_chunk_bytes(corpus, spec.start, spec.end)
+    with CHUNK_MEMORY.reserve(needed, on_wait=lambda held: reporter.waiting(needed, held)):
+        result, trajectory = run_chunk(
+            corpus.slice(spec.start, spec.end),
+            chunk_id=spec.id,
+            query=query,
+            sub_question=spec.sub_question,
+            settings=llm,
+            budget=budget,
+            on_event=reporter,
+        )
     reporter.finish(result)
     return result, trajectory

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import importlib
+import itertools
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,33 @@ def test_large_source_is_ingested_in_a_child_process(
     )
     assert step.run_metadata["emails"] == 60 and step.run_metadata["rejected"] == 1
     assert "missing body and subject" in step.run_metadata["first_problems"][0]
+
+
+def test_chunks_over_the_memory_budget_take_turns(
+    zenml_store, sample_records, tmp_path, monkeypatch
+):
+    """With a budget smaller than any chunk, chunk steps still all start at once but do their
+    work one at a time, the waiting ones saying so in their metadata; the run completes."""
+    from zenml.client import Client
+
+    from pipeline import runs
+    from pipeline.memory import CHUNK_MEMORY
+    from pipeline.run import run_pipeline
+    from pipeline.schemas import Budget, LLMSettings
+
+    monkeypatch.setattr(CHUNK_MEMORY, "capacity_bytes", 1)
+    source = write_records(tmp_path / "turns.json", sample_records[:90])
+    with FakeLLMServer(latency_ms=200) as server:
+        llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
+        monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-test-key")
+        budget = Budget(max_chunks=3, max_iterations=3)
+        run_id = run_pipeline(str(source), QUERY, budget, llm, "test-memory-turns", 10**8)
+
+    view = runs.get_run(run_id)
+    assert view.status == "completed" and [c.status for c in view.chunks] == ["done"] * 3
+    windows = sorted((t.started_at, t.ended_at) for t in runs.load_trajectories(view).values())
+    assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(windows))
+    steps = Client().list_run_steps(pipeline_run_id=run_id, hydrate=True).items
+    waited = [s.name for s in steps if s.run_metadata.get("waiting_for") == "memory"]
+    assert waited, "no chunk had to wait, so the budget was never tested"
+    assert CHUNK_MEMORY.reserved_bytes == 0

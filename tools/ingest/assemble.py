@@ -26,7 +26,7 @@ from tools.ingest.fields import (
     split_addresses,
 )
 from tools.ingest.problems import ProblemLog
-from tools.models import Email
+from tools.models import Email, with_shared_fields_set
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class EmailAssembler:
         self.log = log
         self.emails: list[Email] = []
         self._seen: dict[str, tuple[Email, str, str]] = {}  # id -> (email, source, location)
+        # one object per distinct address, folder and file name, however many emails repeat it
+        self._shared: dict[str, str] = {}
 
     def add_record(self, record: dict[Any, Any], source: str, location: str) -> None:
         """Add a record whose keys are any of the accepted field names (JSON object, CSV row)."""
@@ -107,10 +109,11 @@ class EmailAssembler:
             notes.append(
                 ("undecodable", f"undecodable bytes in {', '.join(garbled)} (decoded as cp1252)")
             )
-        return Email(
+        share = self._shared.setdefault
+        email = Email(
             id=email_id,
             date=date,
-            sender=sender,
+            sender=share(sender, sender),
             to=self._recipients(fields, "to", notes),
             cc=self._recipients(fields, "cc", notes),
             bcc=self._recipients(fields, "bcc", notes),
@@ -119,9 +122,12 @@ class EmailAssembler:
             message_id=message_id,
             in_reply_to=self._header(fields, "in_reply_to", notes, garbled) or None,
             thread_id=thread_id or None,
-            folder=self._header(fields, "folder", notes, garbled) or None,
-            source=repair_text(str(fields["origin"]))[0] if fields.get("origin") else source,
+            folder=share(folder, folder)
+            if (folder := self._header(fields, "folder", notes, garbled))
+            else None,
+            source=share(origin, origin) if (origin := _origin(fields, source)) else source,
         )
+        return with_shared_fields_set(email)
 
     # Field helpers ------------------------------------------------------------------------------
     def _header(
@@ -166,7 +172,8 @@ class EmailAssembler:
             )
             addresses = addresses[:MAX_RECIPIENTS]
         if all(address.isascii() and len(address) <= HEADER_CAP for address in addresses):
-            return addresses
+            share = self._shared.setdefault
+            return tuple(share(address, address) for address in addresses)
         cleaned = []
         for address in addresses:
             address, repaired = repair_text(address)
@@ -222,6 +229,10 @@ class EmailAssembler:
         renamed = email.model_copy(update={"id": new_id})
         self._seen[new_id] = (renamed, source, location)
         return renamed
+
+
+def _origin(fields: dict[str, Any], source: str) -> str:
+    return repair_text(str(fields["origin"]))[0] if fields.get("origin") else source
 
 
 def _cap(text: str, name: str, cap: int, notes: list[Note]) -> str:
