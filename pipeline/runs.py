@@ -21,6 +21,7 @@ from zenml.enums import ExecutionStatus
 
 from pipeline.agent.schemas import Trajectory
 from pipeline.aggregate import percentile
+from pipeline.metadata import CHUNK_KEY, RUN_KEY, TOTALS_KEY, unpack
 from pipeline.pipelines.rlm import PIPELINE_NAME
 from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
 from pipeline.views import ChunkStatus, ChunkView, RunStatus, RunView
@@ -82,7 +83,7 @@ def mark_stale(run: RunRef) -> bool:
 
 
 def _run_view(run: Any, steps: dict[str, Any] | None) -> RunView:
-    meta = dict(run.run_metadata or {})
+    meta = unpack(run.run_metadata, RUN_KEY, TOTALS_KEY)
     status = _RUN_STATUS.get(run.status, "running")
     chunks: list[ChunkView] = []
     plan: DecompositionPlan | None = None
@@ -141,7 +142,7 @@ def _chunk_views(steps: dict[str, Any], plan: DecompositionPlan | None) -> list[
 
 
 def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
-    meta = dict(step_run.run_metadata or {})
+    meta = unpack(step_run.run_metadata, CHUNK_KEY)
     status: ChunkStatus
     if step_run.status == ExecutionStatus.CACHED:
         status = "cached"
@@ -282,7 +283,7 @@ def _last_update(
     stamps = [view.created_at, _parse_time(meta.get("updated_at"))]
     for step_run in (steps or {}).values():
         stamps += [_utc(step_run.start_time), _utc(step_run.end_time)]
-        stamps.append(_parse_time((step_run.run_metadata or {}).get("updated_at")))
+        stamps.append(_parse_time(unpack(step_run.run_metadata, CHUNK_KEY).get("updated_at")))
     stamps = [s for s in stamps if s is not None]
     return max(stamps) if stamps else None
 

@@ -20,6 +20,7 @@ os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
+from pipeline.metadata import RUN_KEY, TOTALS_KEY  # noqa: E402
 from pipeline.schemas import (  # noqa: E402
     Budget,
     FailedChunk,
@@ -61,6 +62,7 @@ def rlm_analysis(
     """
     budget = budget.clamped()  # the one place max_chunks / max_iterations ranges are enforced
     _log_run_metadata(
+        RUN_KEY,
         {
             "query": query,
             "source": source,
@@ -72,7 +74,7 @@ def rlm_analysis(
             "pid": os.getpid(),
             "hostname": socket.gethostname(),
             "updated_at": _now(),
-        }
+        },
     )
 
     corpus = load_corpus(source, source_fingerprint, max_bytes)
@@ -101,6 +103,7 @@ def rlm_analysis(
 def _log_run_totals(report: Report) -> None:
     totals = report.totals
     _log_run_metadata(
+        TOTALS_KEY,
         {
             "plan_source": report.plan_source,
             "chunks": totals.chunks,
@@ -114,18 +117,18 @@ def _log_run_totals(report: Report) -> None:
             "p50_llm_calls": totals.p50_llm_calls,
             "p95_llm_calls": totals.p95_llm_calls,
             "updated_at": _now(),
-        }
+        },
     )
 
 
-def _log_run_metadata(values: dict[str, Any]) -> None:
+def _log_run_metadata(key: str, values: dict[str, Any]) -> None:
     from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
 
     context = DynamicPipelineRunContext.get()
     if context is None:
         logger.warning("no running pipeline: run metadata not recorded")
         return
-    log_metadata(metadata=values, run_id_name_or_prefix=context.run.id)
+    log_metadata(metadata={key: values}, run_id_name_or_prefix=context.run.id)
 
 
 def _error_text(error: BaseException) -> str:

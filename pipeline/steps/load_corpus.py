@@ -22,6 +22,7 @@ from zenml import log_metadata, step
 from zenml.io import fileio
 
 from pipeline.materializers import CorpusMaterializer
+from pipeline.metadata import CORPUS_KEY
 from tools.ingest import IngestResult, ingest_path
 from tools.ingest.core import MEGABYTE
 from tools.ingest.isolated import ingest_isolated
@@ -82,16 +83,18 @@ def load_corpus(
     problems = [str(p) for p in result.problems]
     log_metadata(
         metadata={
-            "source": source,
-            "source_fingerprint": source_fingerprint,
-            "format": str(result.format),
-            "emails": len(corpus),
-            "first_date": dates[0].isoformat() if dates else "",
-            "last_date": dates[1].isoformat() if dates else "",
-            "problems": result.rejected_count + result.repaired_count,
-            "rejected": result.rejected_count,
-            "repaired": result.repaired_count,
-            "first_problems": problems[:PROBLEMS_SHOWN],
+            CORPUS_KEY: {
+                "source": source,
+                "source_fingerprint": source_fingerprint,
+                "format": str(result.format),
+                "emails": len(corpus),
+                "first_date": dates[0].isoformat() if dates else "",
+                "last_date": dates[1].isoformat() if dates else "",
+                "problems": result.rejected_count + result.repaired_count,
+                "rejected": result.rejected_count,
+                "repaired": result.repaired_count,
+                "first_problems": problems[:PROBLEMS_SHOWN],
+            }
         }
     )
     logger.info("loaded %d emails from %s (%d problems)", len(corpus), source, len(problems))

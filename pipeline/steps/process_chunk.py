@@ -29,6 +29,7 @@ from pipeline.agent.budget import ChunkProgress
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
 from pipeline.memory import CHUNK_MEMORY, MEGABYTE, estimate_chunk_bytes
+from pipeline.metadata import CHUNK_KEY
 from pipeline.schemas import Budget, ChunkResult, ChunkSpec, LLMSettings
 from tools.models import Corpus
 
@@ -99,7 +100,7 @@ class ProgressReporter:
             "model": self.llm.model,
             "updated_at": datetime.now(UTC).isoformat(),
         }
-        log_metadata(metadata={**base, **values})
+        log_metadata(metadata={CHUNK_KEY: {**base, **values}})
 
 
 def injected_failures() -> set[str]:

@@ -187,8 +187,9 @@ def test_large_source_is_ingested_in_a_child_process(
     step = (
         Client().list_run_steps(pipeline_run_id=run_id, name="load_corpus", hydrate=True).items[0]
     )
-    assert step.run_metadata["emails"] == 60 and step.run_metadata["rejected"] == 1
-    assert "missing body and subject" in step.run_metadata["first_problems"][0]
+    loaded = step.run_metadata["rlm_corpus"]
+    assert loaded["emails"] == 60 and loaded["rejected"] == 1
+    assert "missing body and subject" in loaded["first_problems"][0]
 
 
 def test_chunks_over_the_memory_budget_take_turns(
@@ -216,6 +217,6 @@ def test_chunks_over_the_memory_budget_take_turns(
     windows = sorted((t.started_at, t.ended_at) for t in runs.load_trajectories(view).values())
     assert all(end <= next_start for (_, end), (next_start, _) in itertools.pairwise(windows))
     steps = Client().list_run_steps(pipeline_run_id=run_id, hydrate=True).items
-    waited = [s.name for s in steps if s.run_metadata.get("waiting_for") == "memory"]
+    waited = [s.name for s in steps if s.run_metadata.get("rlm_chunk", {}).get("waiting_for")]
     assert waited, "no chunk had to wait, so the budget was never tested"
     assert CHUNK_MEMORY.reserved_bytes == 0
