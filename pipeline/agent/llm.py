@@ -16,10 +16,12 @@ It never raises for API or reply failures, so the agent loop can record them and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -154,6 +156,31 @@ def make_client(settings: LLMSettings) -> LLMClient | None:
 
 # --- The client ----------------------------------------------------------------------------------
 
+_SDK_CLIENTS: dict[tuple[str, str, float, int], openai.OpenAI] = {}
+_SDK_LOCK = threading.Lock()
+_SDK_CLIENTS_KEPT = 8
+
+
+def _shared_sdk(key: str, base_url: str, settings: LLMSettings) -> openai.OpenAI:
+    """One SDK client per (key, server, timeout, retries) in this process, shared by the chunk
+    steps running as threads: the SDK's clients are thread-safe and pool their connections, and
+    building one costs ~70 ms of CPU (its TLS context loads the CA bundle)."""
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()  # the key itself is not a dict key
+    cache_key = (fingerprint, base_url, settings.timeout_s, settings.max_retries)
+    with _SDK_LOCK:
+        client = _SDK_CLIENTS.get(cache_key)
+        if client is None:
+            if len(_SDK_CLIENTS) >= _SDK_CLIENTS_KEPT:  # forget the oldest; users keep theirs
+                del _SDK_CLIENTS[next(iter(_SDK_CLIENTS))]
+            client = openai.OpenAI(
+                api_key=key,
+                base_url=base_url,
+                timeout=settings.timeout_s,
+                max_retries=settings.max_retries,
+            )
+            _SDK_CLIENTS[cache_key] = client
+        return client
+
 
 class LLMClient:
     """Typed chat completions with per-call billing records. Safe to share between threads."""
@@ -167,12 +194,7 @@ class LLMClient:
             )
         self.settings = settings
         self.base_url = (settings.base_url or OPENAI_BASE_URL).rstrip("/")
-        self._sdk = openai.OpenAI(
-            api_key=key or PLACEHOLDER_KEY,
-            base_url=self.base_url,
-            timeout=settings.timeout_s,
-            max_retries=settings.max_retries,
-        )
+        self._sdk = _shared_sdk(key or PLACEHOLDER_KEY, self.base_url, settings)
         self._json_schema_supported = True
 
     def __repr__(self) -> str:

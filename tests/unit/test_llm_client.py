@@ -370,3 +370,18 @@ def test_partial_override_takes_the_other_side_from_the_table() -> None:
     assert cost_usd("local-llama-test", 10, 10, settings) == (None, "unknown")
     with pytest.raises(ValueError, match=">= 0"):
         cost_usd("gpt-4o-mini", -1, 0)
+
+
+def test_clients_with_the_same_settings_share_one_sdk_client(llm_server: FakeLLMServer) -> None:
+    from pipeline.agent import llm as llm_module
+
+    settings = LLMSettings(mode="llm", base_url=llm_server.base_url)
+    first = LLMClient(settings, api_key="sk-share-a")
+    second = LLMClient(settings, api_key="sk-share-a")
+    other_key = LLMClient(settings, api_key="sk-share-b")
+    slower = LLMClient(settings.model_copy(update={"timeout_s": 99.0}), api_key="sk-share-a")
+    assert first._sdk is second._sdk
+    assert other_key._sdk is not first._sdk and slower._sdk is not first._sdk
+    reply = second.parse(messages_for(Plan), Plan, purpose="plan")
+    assert reply.ok and reply.parsed is not None  # the shared client works
+    assert not any("sk-share" in repr(key) for key in llm_module._SDK_CLIENTS)
