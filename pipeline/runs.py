@@ -14,6 +14,7 @@ import socket
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import psutil
 from zenml.client import Client
@@ -21,7 +22,7 @@ from zenml.enums import ExecutionStatus
 
 from pipeline.agent.schemas import Trajectory
 from pipeline.aggregate import percentile
-from pipeline.metadata import CHUNK_KEY, RUN_KEY, TOTALS_KEY, unpack
+from pipeline.metadata import CHUNK_KEY, RUN_KEY, STALE_KEY, TOTALS_KEY, unpack
 from pipeline.pipelines.rlm import PIPELINE_NAME
 from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
 from pipeline.views import ChunkStatus, ChunkView, RunStatus, RunView
@@ -66,15 +67,19 @@ def get_run(run_id_or_name: str) -> RunView:
 
 
 def mark_stale(run: RunRef) -> bool:
-    """Set a stale run's ZenML status to failed; True when the store accepted it."""
-    view = run if isinstance(run, RunView) else get_run(run)
+    """Set a stale run's ZenML status to failed, keeping why it was judged dead as its error
+    (ZenML's own dashboard then agrees); True when the store accepted it."""
+    view = get_run(run.run_id if isinstance(run, RunView) else run)  # judged afresh
     if view.status != "stale":
         return False
+    from zenml import log_metadata
     from zenml.models import PipelineRunUpdate
 
+    stale = {"stale_reason": view.error or "", "marked_at": datetime.now(UTC).isoformat()}
     try:
+        log_metadata(metadata={STALE_KEY: stale}, run_id_name_or_prefix=view.run_id)
         Client().zen_store.update_run(
-            run_id=view.run_id, run_update=PipelineRunUpdate(status=ExecutionStatus.FAILED)
+            run_id=UUID(view.run_id), run_update=PipelineRunUpdate(status=ExecutionStatus.FAILED)
         )
     except Exception as error:  # the store may refuse status changes (e.g. remote servers)
         logger.warning("could not mark run %s as failed: %s", view.name, error)
@@ -83,7 +88,7 @@ def mark_stale(run: RunRef) -> bool:
 
 
 def _run_view(run: Any, steps: dict[str, Any] | None) -> RunView:
-    meta = unpack(run.run_metadata, RUN_KEY, TOTALS_KEY)
+    meta = unpack(run.run_metadata, RUN_KEY, TOTALS_KEY, STALE_KEY)
     status = _RUN_STATUS.get(run.status, "running")
     chunks: list[ChunkView] = []
     plan: DecompositionPlan | None = None
@@ -105,7 +110,7 @@ def _run_view(run: Any, steps: dict[str, Any] | None) -> RunView:
         plan_source=plan.source if plan else str(meta.get("plan_source", "")),
         chunks=chunks,
         totals=_totals(meta, chunks),
-        error=_run_error(run) if status == "failed" else None,
+        error=_run_error(run, meta) if status == "failed" else None,
     )
     stale_reason = _stale_reason(view, meta, steps)
     if stale_reason:
@@ -228,7 +233,9 @@ def _totals(meta: dict[str, Any], chunks: list[ChunkView]) -> RunTotals | None:
     return RunTotals(**fields)
 
 
-def _run_error(run: Any) -> str | None:
+def _run_error(run: Any, meta: dict[str, Any]) -> str | None:
+    if meta.get("stale_reason"):  # marked failed by mark_stale
+        return f"marked failed after its process died: {meta['stale_reason']}"
     for step_run in _latest_steps(run.id).values():
         info = step_run.exception_info
         if (

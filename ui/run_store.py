@@ -106,6 +106,14 @@ def list_runs(limit: int = 50) -> list[RunView]:
     return _runs().list_runs(limit=limit)
 
 
+def mark_stale(run_id: str) -> bool:
+    """Mark a stale run failed in the store (see pipeline.runs.mark_stale); refreshes the lists."""
+    marked = _runs().mark_stale(run_id)
+    list_runs.clear()
+    _finished_run.clear(run_id)
+    return marked
+
+
 # --- Artifacts: cached for finished runs only ---------------------------------------------------
 
 

@@ -2,7 +2,8 @@
 
 Crash: a run is launched against a model server that answers the first chunk at once and holds
 every other chunk's requests; its whole process group is SIGKILLed once that chunk has finished; `pipeline.runs.get_run` must report it "stale" (time measured, bound
-`STALE_WITHIN_S`), and relaunching the same analysis must reuse the finished chunks from cache.
+`STALE_WITHIN_S`), `mark_stale` must record it failed with that reason, and relaunching the same
+analysis must reuse the finished chunks from cache.
 Concurrency: two analyses with different questions launched at once on one ZenML store both
 complete, and neither's chunks, trajectories or report carry the other's question.
 """
@@ -79,6 +80,13 @@ def test_killed_run_is_reported_stale_and_relaunch_reuses_finished_chunks(
     assert "killed" in stale.error or "exited" in stale.error
     done_at_kill = {c.id for c in stale.chunks if c.status == "done"}
     assert done_before <= done_at_kill
+
+    # marking it failed makes ZenML agree and keeps the reason; a finished run is left alone
+    assert runs.mark_stale(handle.run_name)
+    failed = runs.get_run(handle.run_name)
+    assert failed.status == "failed" and "marked failed after its process died" in failed.error
+    assert "killed" in failed.error or "exited" in failed.error
+    assert not runs.mark_stale(handle.run_name)
 
     requests_first = len(server.chat_requests())
     server.reset()

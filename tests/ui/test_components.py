@@ -204,3 +204,26 @@ def test_replay_steps_forward_and_back(monkeypatch):
     at.slider(key="replay_step").set_value(6).run()
     assert _step_indicator(at) == "**Step 6 of 6**"
     assert at.button(key="replay_forward").disabled
+
+
+def _history_app() -> None:
+    from tests.ui.factories import make_run
+    from ui.components.runs_table import render_history
+
+    render_history([make_run(), make_run(run_id="dead-1", name="rlm-dead-1", status="stale")])
+
+
+def test_stale_runs_can_be_marked_failed_from_the_history(monkeypatch):
+    from ui import run_store
+
+    marked: list[str] = []
+    monkeypatch.setattr(run_store, "mark_stale", lambda run_id: marked.append(run_id) or True)
+    at = AppTest.from_function(_history_app, default_timeout=30).run()
+    assert not at.exception and "1 stale run(s)" in at.warning[0].value
+    assert marked == []  # nothing happens until asked
+    at.button(key="mark_stale").click().run()
+    assert marked == ["dead-1"] and "Marked 1 run(s) as failed." in at.success[0].value
+
+    monkeypatch.setattr(run_store, "mark_stale", lambda run_id: False)
+    at.button(key="mark_stale").click().run()
+    assert "did not accept the change for: rlm\\-dead\\-1" in at.warning[-1].value

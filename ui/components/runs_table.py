@@ -64,6 +64,21 @@ def render_history(runs: Sequence[RunView]) -> None:
             "machine restarted). Their finished chunks can still be inspected; launch again for "
             "a complete report."
         )
+        if st.button(
+            "Mark stale runs as failed",
+            key="mark_stale",
+            help="Records them as failed in the ZenML store, so its dashboard agrees; the "
+            "reason is kept as the run's error.",
+        ):
+            _mark_failed(stale)
+
+
+def _mark_failed(stale: Sequence[RunView]) -> None:
+    refused = [run.name for run in stale if not run_store.mark_stale(run.run_id)]
+    if refused:
+        st.warning(f"The store did not accept the change for: {md_escape(', '.join(refused))}")
+    else:
+        st.success(f"Marked {len(stale)} run(s) as failed.")
 
 
 def _settings_and_totals(run: RunView) -> dict[str, object]:
