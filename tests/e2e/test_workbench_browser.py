@@ -194,3 +194,53 @@ def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
             _check_page(page, "07_runs")
         finally:
             browser.close()
+
+
+def test_two_browser_sessions_launch_at_once_and_each_sees_its_own_run(workbench):
+    """Two analysts (separate browser contexts, so separate Streamlit sessions) launch on the
+    bundled sample at the same time: both runs work concurrently against the model, and each
+    session's report answers its own question only."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    url, server = workbench
+    server.latency_ms = 200  # long enough runs that the two must overlap
+    questions = {
+        "a": "Which valve at Lakeside showed wall loss in the ultrasonic survey?",
+        "b": "When is the next revenue forecast meeting and who attends it?",
+    }
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            pages = {}
+            for name, question in questions.items():
+                page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                page.set_default_timeout(60_000)
+                page.goto(url)
+                expect(page.get_by_text("Bundled sample (Northwind Energy)")).to_be_visible()
+                page.locator(".st-key-query textarea").fill(question)
+                page.locator("h1").first.click()  # blur: commits the text area
+                expect(page.locator(".st-key-launch button")).to_be_enabled()
+                pages[name] = page
+            for page in pages.values():  # both launched before either can finish
+                page.locator(".st-key-launch button").click()
+
+            for name, page in pages.items():
+                open_report = page.locator(".st-key-open_report button")
+                expect(open_report).to_be_visible(timeout=150_000)
+                open_report.click()
+                page.wait_for_selector('h1:has-text("Report")')
+                main = page.locator('[data-testid="stMain"]')
+                expect(main.locator("h3").first).to_have_text(questions[name])
+                other = next(q for n, q in questions.items() if n != name)
+                assert other not in main.inner_text()
+                assert page.evaluate("typeof window.__xss") == "undefined"
+        finally:
+            browser.close()
+
+    asked = {name: sorted(r.timestamp for r in server.chat_requests()
+                          if question in json.dumps(r.body))
+             for name, question in questions.items()}  # fmt: skip
+    assert asked["a"] and asked["b"], "both runs talked to the model"
+    # concurrent, not queued: each run was still asking when the other started asking
+    assert asked["a"][0] < asked["b"][-1] and asked["b"][0] < asked["a"][-1]
