@@ -206,7 +206,7 @@ def test_chunks_over_the_memory_budget_take_turns(
 
     monkeypatch.setattr(CHUNK_MEMORY, "capacity_bytes", 1)
     source = write_records(tmp_path / "turns.json", sample_records[:90])
-    with FakeLLMServer(latency_ms=200) as server:
+    with FakeLLMServer(latency_ms=400) as server:  # each chunk works >= 1.2 s: they must meet
         llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-test-key")
         budget = Budget(max_chunks=3, max_iterations=3)
