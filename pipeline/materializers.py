@@ -34,11 +34,12 @@ class CorpusMaterializer(BaseMaterializer):
     ASSOCIATED_TYPES: ClassVar[tuple[type[Any], ...]] = (Corpus,)
     ASSOCIATED_ARTIFACT_TYPE: ClassVar[ArtifactType] = ArtifactType.DATA
 
-    def _summary(self, data: Corpus) -> dict[str, Any]:
-        """One fingerprint pass per saved corpus, shared by save, hash and metadata."""
+    def _summary(self, data: Corpus, fingerprint: str | None = None) -> dict[str, Any]:
+        """One fingerprint pass per saved corpus (none when `save` got it from writing the
+        file), shared by save, hash and metadata."""
         cached = getattr(self, "_cached_summary", None)
         if cached is None or cached[0] is not data:
-            self._cached_summary = (data, corpus_summary(data))
+            self._cached_summary = (data, corpus_summary(data, fingerprint))
         return self._cached_summary[1]
 
     def load(self, data_type: type[Any]) -> StoredCorpus:
@@ -53,15 +54,15 @@ class CorpusMaterializer(BaseMaterializer):
         return StoredCorpus(opener, summary)
 
     def save(self, data: Corpus) -> None:
-        summary = self._summary(data)
+        fingerprint = None  # a stored corpus has it in its summary
         with self.artifact_store.open(os.path.join(self.uri, PARQUET_NAME), "wb") as handle:
             if isinstance(data, StoredCorpus):
                 with data.open_parquet() as stored:
                     shutil.copyfileobj(stored, handle, COPY_BUFFER_BYTES)
             else:
-                data.write_parquet(handle)
+                fingerprint = data.write_parquet(handle)  # computed from the digests it writes
         with self.artifact_store.open(os.path.join(self.uri, SUMMARY_NAME), "w") as handle:
-            json.dump(summary, handle)
+            json.dump(self._summary(data, fingerprint), handle)
 
     def compute_content_hash(self, data: Corpus) -> str:
         return str(self._summary(data)["fingerprint"])

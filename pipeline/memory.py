@@ -14,22 +14,18 @@ the control off).
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pyarrow.parquet as pq
 
-from tools.models import Corpus
+from tools.env import megabytes_from_env
+from tools.models import Corpus, row_group_spans
 from tools.stored import StoredCorpus
-
-logger = logging.getLogger(__name__)
 
 BUDGET_ENV = "RLM_CHUNK_MEMORY_MB"
 DEFAULT_BUDGET_MB = 1536
-MEGABYTE = 1024 * 1024
 # Resident memory of a running chunk per byte of its uncompressed Parquet data (emails, search
 # index, ranking), measured at 6.0 on a 51,700-email chunk of generated mail; a chunk with no
 # stored data is estimated per email.
@@ -72,36 +68,18 @@ class MemoryBudget:
         return limited and self._reserved > 0 and self._reserved + n_bytes > self.capacity_bytes
 
 
-def budget_from_env() -> int:
-    raw = os.environ.get(BUDGET_ENV, "").strip()
-    try:
-        megabytes = float(raw) if raw else DEFAULT_BUDGET_MB
-    except ValueError:
-        logger.warning("ignoring %s=%r (not a number)", BUDGET_ENV, raw)
-        megabytes = DEFAULT_BUDGET_MB
-    return int(max(megabytes, 0) * MEGABYTE)
-
-
-CHUNK_MEMORY = MemoryBudget(budget_from_env())
+CHUNK_MEMORY = MemoryBudget(megabytes_from_env(BUDGET_ENV, DEFAULT_BUDGET_MB, zero_allowed=True))
 
 
 def estimate_chunk_bytes(corpus: Corpus, start: int, end: int) -> int:
-    """Resident memory a chunk over positions [start, end) is expected to need while it runs."""
-    if isinstance(corpus, StoredCorpus):
-        with corpus.open_parquet() as handle:
-            stored = _uncompressed_bytes(pq.ParquetFile(handle).metadata, start, end)
-        return int(stored * BYTES_PER_STORED_BYTE)
-    return max(end - start, 0) * BYTES_PER_EMAIL
-
-
-def _uncompressed_bytes(metadata: pq.FileMetaData, start: int, end: int) -> float:
-    """The uncompressed size of rows [start, end), pro rata within each row group."""
-    total, row = 0.0, 0
-    for index in range(metadata.num_row_groups):
-        group = metadata.row_group(index)
-        rows = group.num_rows
-        overlap = min(end, row + rows) - max(start, row)
-        if overlap > 0:
-            total += group.total_byte_size * overlap / rows
-        row += rows
-    return total
+    """Resident memory a chunk over positions [start, end) is expected to need while it runs:
+    for a stored corpus from the uncompressed size of those rows, pro rata within each group."""
+    if not isinstance(corpus, StoredCorpus):
+        return max(end - start, 0) * BYTES_PER_EMAIL
+    with corpus.open_parquet() as handle:
+        metadata = pq.ParquetFile(handle).metadata
+    stored = sum(
+        metadata.row_group(span.index).total_byte_size * span.count / span.rows
+        for span in row_group_spans(metadata, start, end)
+    )
+    return int(stored * BYTES_PER_STORED_BYTE)

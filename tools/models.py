@@ -14,7 +14,7 @@ import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -198,19 +198,34 @@ class Corpus(Sequence[Email]):
         end = total if end is None else max(0, min(end, total))
         start = max(0, min(start, end))
         emails: list[Email] = []
-        row = 0
-        for index in range(pfile.metadata.num_row_groups):
-            n = pfile.metadata.row_group(index).num_rows
-            if row < end and row + n > start:  # one group at a time: little Arrow data held
-                table = pfile.read_row_group(index, columns=EMAIL_COLUMNS)
-                first = max(start - row, 0)
-                emails.extend(_emails_from_arrow(table.slice(first, min(end - row, n) - first)))
-            row += n
+        for span in row_group_spans(pfile.metadata, start, end):  # one group at a time
+            table = pfile.read_row_group(span.index, columns=EMAIL_COLUMNS)
+            emails.extend(_emails_from_arrow(table.slice(span.first, span.count)))
         return cls(emails, offset=start, presorted=True)
 
     @staticmethod
     def parquet_length(source: str | IO[bytes]) -> int:
         return pq.ParquetFile(source).metadata.num_rows
+
+
+class RowGroupSpan(NamedTuple):
+    """The rows of one Parquet row group that fall in a range: `count` rows from `first`."""
+
+    index: int
+    first: int
+    count: int
+    rows: int  # all rows of the group
+
+
+def row_group_spans(metadata: pq.FileMetaData, start: int, end: int) -> Iterator[RowGroupSpan]:
+    """The row groups holding positions [start, end), in order, with the part of each inside."""
+    row = 0
+    for index in range(metadata.num_row_groups):
+        rows = metadata.row_group(index).num_rows
+        first, last = max(start - row, 0), min(end - row, rows)
+        if last > first:
+            yield RowGroupSpan(index, first, last - first, rows)
+        row += rows
 
 
 _ARROW_SCHEMA = pa.schema(

@@ -17,10 +17,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tools.models import DIGEST_FIELD, Corpus, Email, fingerprint_of
+from tools.models import DIGEST_FIELD, Corpus, Email, fingerprint_of, row_group_spans
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +42,6 @@ class StoredCorpus(Corpus):
         self._lock = threading.Lock()
         self._loaded: tuple[Email, ...] | None = None
         self._positions: dict[str, int] | None = None
-        self._digests: pa.ChunkedArray | None = None
-        self._by_id = None
         self.offset = offset
 
     # Everything inherited from Corpus reads `_emails`: make that the (lazy) full load.
@@ -115,24 +112,19 @@ class StoredCorpus(Corpus):
             return self._positions
 
     def range_fingerprint(self, start: int, end: int) -> str:
-        """From the stored digest column (read once, 32 bytes per email); a file written before
-        digests were stored falls back to reading the slice."""
-        digests = self._digest_column()
-        if digests is None:
-            return super().range_fingerprint(start, end)
+        """From the stored digests of that range (32 bytes per email, only its row groups); a
+        file written before digests were stored falls back to reading the slice."""
         start = max(0, min(start, len(self)))
         end = max(start, min(end, len(self)))
-        return fingerprint_of(digests.slice(start, end - start).to_pylist())
-
-    def _digest_column(self) -> pa.ChunkedArray | None:
-        with self._lock:
-            if self._digests is None:
-                with self._opener() as handle:
-                    pfile = pq.ParquetFile(handle)
-                    if DIGEST_FIELD.name not in pfile.schema_arrow.names:
-                        return None
-                    self._digests = pfile.read(columns=[DIGEST_FIELD.name]).column(0)
-            return self._digests
+        with self._opener() as handle:
+            pfile = pq.ParquetFile(handle)
+            if DIGEST_FIELD.name not in pfile.schema_arrow.names:
+                return super().range_fingerprint(start, end)
+            digests: list[bytes] = []
+            for span in row_group_spans(pfile.metadata, start, end):
+                column = pfile.read_row_group(span.index, columns=[DIGEST_FIELD.name]).column(0)
+                digests += column.slice(span.first, span.count).to_pylist()
+        return fingerprint_of(digests)
 
     def top_senders(self, n: int = 5) -> list[tuple[str, int]]:
         counts = Counter(sender for sender in self.column("sender") if sender)

@@ -44,12 +44,24 @@ def test_stored_corpus_reads_slices_ids_and_columns_without_loading_everything(t
     assert list(lazy)[49].id == "m049" and lazy._loaded is not None
 
 
-def test_range_fingerprints_come_from_stored_digests(tmp_path: Path):
+def test_range_fingerprints_come_from_stored_digests(tmp_path: Path, monkeypatch):
+    import pyarrow.parquet as pq
+
     corpus, lazy, _ = stored(tmp_path)
     assert corpus.write_parquet(str(tmp_path / "again.parquet")) == corpus.fingerprint()
-    for start, end in [(0, 50), (12, 27), (49, 50), (30, 30), (40, 99)]:
+    reads: list[tuple[int, tuple[str, ...]]] = []
+    original = pq.ParquetFile.read_row_group
+
+    def spy(self, index, *args, columns=None, **kwargs):
+        reads.append((index, tuple(columns or ())))
+        return original(self, index, *args, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", spy)
+    assert lazy.range_fingerprint(12, 27) == corpus.slice(12, 27).fingerprint()
+    assert reads == [(1, ("digest",)), (2, ("digest",))]  # its row groups, digests only
+    for start, end in [(0, 50), (49, 50), (30, 30), (40, 99)]:
         assert lazy.range_fingerprint(start, end) == corpus.slice(start, end).fingerprint()
-    assert lazy._digests is not None and lazy._loaded is None  # digests only, no emails
+    assert {columns for _, columns in reads} == {("digest",)} and lazy._loaded is None
     changed = Corpus([*corpus.emails[:20], corpus[20].model_copy(update={"body": "x"}),
                       *corpus.emails[21:]])  # fmt: skip
     assert changed.range_fingerprint(12, 27) != lazy.range_fingerprint(12, 27)
