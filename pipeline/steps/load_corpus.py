@@ -23,8 +23,8 @@ from zenml.io import fileio
 
 from pipeline.materializers import CorpusMaterializer
 from pipeline.metadata import CORPUS_KEY
+from tools.env import megabytes_from_env
 from tools.ingest import IngestResult, ingest_path
-from tools.ingest.core import MEGABYTE
 from tools.ingest.isolated import ingest_isolated
 from tools.models import Corpus
 
@@ -35,20 +35,11 @@ ISOLATE_ENV = "RLM_INGEST_ISOLATE_MB"
 DEFAULT_ISOLATE_MB = 64.0
 
 
-def isolate_from_bytes() -> int:
-    """Files of at least this size are ingested in a child process (RLM_INGEST_ISOLATE_MB)."""
-    raw = os.environ.get(ISOLATE_ENV, "").strip()
-    try:
-        megabytes = float(raw) if raw else DEFAULT_ISOLATE_MB
-    except ValueError:
-        logger.warning("ignoring %s=%r (not a number)", ISOLATE_ENV, raw)
-        megabytes = DEFAULT_ISOLATE_MB
-    return int(max(megabytes, 0) * MEGABYTE)
-
-
 def ingest(path: str, max_bytes: int) -> IngestResult:
     """Read `path` here, or in a child process when it is large (see the module docstring)."""
-    if os.path.getsize(path) < isolate_from_bytes():
+    if os.path.getsize(path) < megabytes_from_env(
+        ISOLATE_ENV, DEFAULT_ISOLATE_MB, zero_allowed=True
+    ):
         return ingest_path(path, max_bytes=max_bytes)
     folder = tempfile.TemporaryDirectory(prefix="rlm-corpus-")  # removed with the corpus
     target = os.path.join(folder.name, "corpus.parquet")

@@ -28,9 +28,10 @@ from zenml.config import CachePolicy, StepRetryConfig
 from pipeline.agent.budget import ChunkProgress
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
-from pipeline.memory import CHUNK_MEMORY, MEGABYTE, estimate_chunk_bytes
+from pipeline.memory import CHUNK_MEMORY, estimate_chunk_bytes
 from pipeline.metadata import CHUNK_KEY
 from pipeline.schemas import Budget, ChunkResult, ChunkSpec, LLMSettings
+from tools.env import MEGABYTE
 from tools.models import Corpus
 
 logger = logging.getLogger(__name__)

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.env import MEGABYTE, megabytes_from_env
 from tools.ingest.assemble import EmailAssembler
 from tools.ingest.detect import FORMATS, detect_format
 from tools.ingest.problems import IngestError, IngestProblem, ProblemLog
@@ -31,29 +32,8 @@ logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_ENV = "RLM_MAX_UPLOAD_MB"
 DEFAULT_MAX_MB = 200
-MEGABYTE = 1024 * 1024
 
-
-def _max_bytes_from_env() -> int:
-    raw = os.environ.get(MAX_UPLOAD_ENV, "").strip()
-    if not raw:
-        return DEFAULT_MAX_MB * MEGABYTE
-    try:
-        megabytes = float(raw)
-    except ValueError:
-        megabytes = -1.0
-    if not megabytes > 0:
-        logger.warning(
-            "ignoring %s=%r (not a positive number); using %d MB",
-            MAX_UPLOAD_ENV,
-            raw,
-            DEFAULT_MAX_MB,
-        )
-        return DEFAULT_MAX_MB * MEGABYTE
-    return int(megabytes * MEGABYTE)
-
-
-DEFAULT_MAX_BYTES = _max_bytes_from_env()
+DEFAULT_MAX_BYTES = megabytes_from_env(MAX_UPLOAD_ENV, DEFAULT_MAX_MB)
 
 
 class IngestResult(BaseModel):
