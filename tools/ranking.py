@@ -21,13 +21,12 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
-from typing import Any
-from weakref import WeakKeyDictionary
 
 import numpy as np
 
 from tools.models import Email
 from tools.patterns import Haystack
+from tools.per_corpus import PerCorpus
 from tools.search import SearchIndex
 
 logger = logging.getLogger(__name__)
@@ -202,8 +201,7 @@ class BM25Index:
     (one numpy pass, `index_term_counts`) on the first score.
     """
 
-    _cache: WeakKeyDictionary[Any, BM25Index] = WeakKeyDictionary()
-    _cache_lock = threading.Lock()
+    _cache: PerCorpus[BM25Index] = PerCorpus()
 
     def __init__(self, corpus: Sequence[Email], *, k1: float = K1, b: float = B):
         started = time.perf_counter()
@@ -222,16 +220,7 @@ class BM25Index:
     @classmethod
     def for_corpus(cls, corpus: Sequence[Email]) -> BM25Index:
         """The cached index of `corpus` (built on first use) while the corpus object lives."""
-        try:
-            with cls._cache_lock:
-                cached = cls._cache.get(corpus)
-        except TypeError:  # not weak-referenceable (e.g. a plain list)
-            return cls(corpus)
-        if cached is not None:
-            return cached
-        index = cls(corpus)
-        with cls._cache_lock:
-            return cls._cache.setdefault(corpus, index)
+        return cls._cache.get(corpus, lambda: cls(corpus))
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -19,12 +19,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from typing import Any, Literal
-from weakref import WeakKeyDictionary
 
 from pydantic import BaseModel, ConfigDict
 
 from tools.models import Email
 from tools.patterns import MAX_PATTERN_LENGTH, Haystack, prepare_pattern, scan_records
+from tools.per_corpus import PerCorpus
 
 logger = logging.getLogger(__name__)
 
@@ -71,8 +71,7 @@ class SearchIndex:
     the original case on first need), lowercased sender and recipient strings, and date
     timestamps."""
 
-    _cache: WeakKeyDictionary[Any, SearchIndex] = WeakKeyDictionary()
-    _cache_lock = threading.Lock()
+    _cache: PerCorpus[SearchIndex] = PerCorpus()
 
     def __init__(self, corpus: Sequence[Email]):
         started = time.perf_counter()
@@ -124,16 +123,7 @@ class SearchIndex:
         """The cached index of `corpus` (built on first use), or `corpus` itself if an index."""
         if isinstance(corpus, SearchIndex):
             return corpus
-        try:
-            with cls._cache_lock:
-                cached = cls._cache.get(corpus)
-        except TypeError:  # not weak-referenceable (e.g. a plain list): index without caching
-            return cls(corpus)
-        if cached is not None:
-            return cached
-        index = cls(corpus)
-        with cls._cache_lock:
-            return cls._cache.setdefault(corpus, index)
+        return cls._cache.get(corpus, lambda: cls(corpus))
 
     def positions_between(self, start: float, end: float, *, end_inclusive: bool) -> list[int]:
         """Positions of emails dated in [start, end] (or [start, end) when not end_inclusive)."""
