@@ -13,9 +13,7 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
-# Tests get their own ZenML state; never the developer's.
-export ZENML_CONFIG_PATH="$ROOT/.rlm/test-zenml"
-rm -rf "$ROOT/.rlm/test-zenml"
+# Tests get a fresh throwaway ZenML store per session (tests/conftest.py), never the developer's.
 mkdir -p "$ROOT/test-output"
 
 set +e

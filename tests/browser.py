@@ -1,4 +1,5 @@
-"""Headless Debian Chromium, as the browser tests and the UI benchmark launch it.
+"""Headless Debian Chromium and the workbench server, as the browser tests and the UI benchmark
+start them.
 
 Playwright drives the system browser (`run_tests.sh` installs Debian's `chromium`); it never
 downloads one. The flags keep Chromium off the network: no background services, no updates.
@@ -6,8 +7,17 @@ downloads one. The flags keep Chromium off the network: no background services, 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -26,3 +36,52 @@ def launch_chromium(playwright: Any) -> Any:
     if not Path(CHROMIUM).exists():
         raise RuntimeError(f"{CHROMIUM} is missing: run ./run_tests.sh, which installs it")
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def workbench_server(
+    env: Mapping[str, str], log_path: Path, timeout_s: float = 90
+) -> Iterator[str]:
+    """`streamlit run ui/app.py` on a free loopback port with `env`; yields its URL once healthy,
+    stops it afterwards. Output goes to `log_path` (a file, not a pipe: a chatty server must
+    never block), whose tail is in the error when the server dies or never answers."""
+    port = free_port()
+    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
+               "--server.headless", "true", "--server.address", "127.0.0.1",
+               "--browser.gatherUsageStats", "false"]  # fmt: skip
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, process, log_path, timeout_s)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited: {log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(
+        f"streamlit did not become healthy in {timeout_s:g} s: {log.read_text()[-3000:]}"
+    )

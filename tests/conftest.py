@@ -1,16 +1,28 @@
-"""Shared pytest fixtures: a clean model environment for every test and the loopback LLM server.
+"""Shared pytest fixtures: a throwaway ZenML store, a clean model environment for every test, the
+bundled sample's records and the loopback LLM server.
+
+ZENML_CONFIG_PATH must be set before `zenml` is first imported, so every test session points it
+at a fresh temporary folder here, at import time: tests never touch the developer's store, and
+the subprocesses they start (CLI runs, Streamlit) inherit the same folder.
 
 Other test packages may add fixtures here; keep each one documented and self-contained.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from data.sample import SAMPLE_PATH
+from pipeline import zenml_env
 from tests.fakes.llm_server import FakeLLMServer
+
+ZENML_STORE = zenml_env.configure(tempfile.mkdtemp(prefix="rlm-test-zenml-"))
 
 # Variables that would make a test talk to a real model or change prices behind its back.
 MODEL_ENV_VARS = (
@@ -28,6 +40,18 @@ def _no_developer_model_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts without a developer's API key, base URL, model or price override."""
     for name in MODEL_ENV_VARS:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def zenml_store() -> Path:
+    """The ZenML config folder of this test session (throwaway, never the developer's)."""
+    return ZENML_STORE
+
+
+@pytest.fixture(scope="session")
+def sample_records() -> list[dict]:
+    """The bundled Northwind sample as raw JSON records."""
+    return json.loads(SAMPLE_PATH.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -17,26 +17,22 @@ from __future__ import annotations
 import argparse
 import logging
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench.common import (
-    REPO_ROOT,
     BenchRow,
     bench_env,
     emit,
     fmt_seconds,
-    free_port,
     python_module,
     run_measured,
     shell_command,
 )
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, workbench_server
 
 logger = logging.getLogger(__name__)
 
@@ -81,30 +77,6 @@ def produce_run(zenml_dir: Path, source: str) -> str:
     if result.get("status") != "completed":
         raise RuntimeError(f"the benchmark run ended {result.get('status')}: {result.get('error')}")
     return result["run_id"]
-
-
-def start_streamlit(zenml_dir: Path, port: int, log_path: Path) -> subprocess.Popen:
-    command = python_module(
-        "streamlit", "run", "ui/app.py", "--server.port", str(port), "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-    )  # fmt: skip
-    with open(log_path, "w") as log:  # a file, not a pipe: a chatty server must never block
-        process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=bench_env(zenml_dir), stdout=log, stderr=subprocess.STDOUT
-        )
-    deadline = time.monotonic() + 60
-    health = f"http://127.0.0.1:{port}/_stcore/health"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {log_path.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(health, timeout=1) as response:
-                if response.status == 200:
-                    return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"streamlit did not answer on {health} within 60 s")
 
 
 def wait_ready(page, selector: str, timeout_s: float = 60) -> None:
@@ -161,16 +133,8 @@ def collect(visits: int, source: str) -> list[BenchRow]:
     with tempfile.TemporaryDirectory(prefix="rlm-bench-ui-") as tmp:
         zenml_dir = Path(tmp) / "zenml"
         run_id = produce_run(zenml_dir, source)
-        port = free_port()
-        server = start_streamlit(zenml_dir, port, Path(tmp) / "streamlit.log")
-        try:
-            first_load, timings, errors = measure_pages(f"http://127.0.0.1:{port}", visits)
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        with workbench_server(bench_env(zenml_dir), Path(tmp) / "streamlit.log") as url:
+            first_load, timings, errors = measure_pages(url, visits)
     rows = [
         BenchRow(BENCHMARK, "app first load (new session)", fmt_seconds(first_load),
                  command=command, raw={"seconds": first_load, "run_id": run_id})

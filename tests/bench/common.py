@@ -13,7 +13,6 @@ import logging
 import math
 import os
 import shlex
-import socket
 import subprocess
 import sys
 import threading
@@ -243,12 +242,6 @@ def shell_command(command: Sequence[str]) -> str:
     """A copy-pasteable command line (the venv's python shown as `python`)."""
     parts = ["python" if part == sys.executable else part for part in command]
     return shlex.join(parts)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def bench_env(zenml_dir: Path | None = None, **extra: str) -> dict[str, str]:

@@ -6,17 +6,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, workbench_server
 from tests.fakes.llm_server import FakeLLMServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -54,57 +49,19 @@ def _corpus(path: Path) -> Path:
     return path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"streamlit exited: {log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                if reply.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise AssertionError(f"streamlit did not become healthy: {log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def workbench(tmp_path: Path) -> Iterator[tuple[str, FakeLLMServer]]:
     """The app on a free loopback port, its model pointed at a FakeLLMServer that demands SECRET."""
-    server = FakeLLMServer(api_key=SECRET, latency_ms=20)
-    server.start()
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
-    env |= {
-        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
-        "OPENAI_BASE_URL": server.base_url,
-        "OPENAI_API_KEY": SECRET,
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = tmp_path / "streamlit.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-             "--server.headless", "true", "--server.address", "127.0.0.1"],
-            cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, process, log)
-        yield url, server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        server.stop()
+    with FakeLLMServer(api_key=SECRET, latency_ms=20) as server:
+        env |= {
+            "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+            "OPENAI_BASE_URL": server.base_url,
+            "OPENAI_API_KEY": SECRET,
+            "PYTHONUNBUFFERED": "1",
+        }
+        with workbench_server(env, tmp_path / "streamlit.log") as url:
+            yield url, server
 
 
 def _check_page(page, name: str) -> None:

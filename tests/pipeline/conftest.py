@@ -1,38 +1,12 @@
-"""Fixtures for real pipeline runs on a local ZenML stack in a throwaway config folder.
-
-ZENML_CONFIG_PATH must be set before `zenml` is first imported, so this conftest points it at a
-fresh temporary folder at import time (unless an earlier import of zenml already fixed it, e.g.
-run_tests.sh's .rlm/test-zenml, which is also throwaway).
-"""
+"""Helpers for real pipeline runs (the throwaway ZenML store and the sample's records are
+fixtures of tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
-import sys
-import tempfile
 from pathlib import Path
 
-import pytest
-
-from pipeline import zenml_env
-
-if "zenml" not in sys.modules:
-    zenml_env.configure(tempfile.mkdtemp(prefix="rlm-test-zenml-"))
-else:
-    zenml_env.configure()
-
-SAMPLE = zenml_env.REPO_ROOT / "data" / "sample" / "northwind_mail.json"
-
-
-@pytest.fixture(scope="session")
-def zenml_store() -> Path:
-    """The ZenML config folder the pipeline tests use (never the developer's)."""
-    return zenml_env.configure()
-
-
-@pytest.fixture(scope="session")
-def sample_records() -> list[dict]:
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
+from data.sample import SAMPLE_PATH as SAMPLE  # noqa: F401 - imported by the CLI tests
 
 
 def write_records(path: Path, records: list[dict]) -> Path:

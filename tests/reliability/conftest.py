@@ -1,10 +1,6 @@
-"""Fixtures of the reliability suite: a throwaway ZenML store, small corpora with planted hostile
-emails, loop runs against the loopback server, and CLI pipeline runs in subprocesses.
-
-ZENML_CONFIG_PATH must be set before `zenml` is first imported, so it is pointed at a fresh
-temporary folder at import time, unless zenml is already imported or a sibling conftest (e.g.
-tests/pipeline/conftest.py) already chose a temporary folder: then that throwaway store is reused.
-"""
+"""Fixtures of the reliability suite: small corpora with planted hostile emails, loop runs
+against the loopback server, and CLI pipeline runs in subprocesses (on the session's throwaway
+ZenML store from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,17 +16,9 @@ from typing import Any
 import pytest
 
 from pipeline import zenml_env
+from tests.reliability.faults import fault_corpus
+from tools.models import Corpus, Email
 
-_inherited = os.environ.get("ZENML_CONFIG_PATH", "")
-if "zenml" not in sys.modules and not _inherited.startswith(tempfile.gettempdir()):
-    zenml_env.configure(tempfile.mkdtemp(prefix="rlm-reliability-zenml-"))
-else:  # zenml already imported, or a sibling conftest already chose a throwaway folder
-    zenml_env.configure()
-
-from tests.reliability.faults import fault_corpus  # noqa: E402
-from tools.models import Corpus, Email  # noqa: E402
-
-SAMPLE = zenml_env.REPO_ROOT / "data" / "sample" / "northwind_mail.json"
 CLI_TIMEOUT_S = 240
 INJECTION_MARKER = "IGNORE PREVIOUS INSTRUCTIONS"
 INJECTED_ID = "<evil-0001@attacker.example>"
@@ -84,17 +71,6 @@ def injected_corpus() -> Corpus:
 @pytest.fixture
 def hostile_corpus() -> Corpus:
     return Corpus([*fault_corpus()[:20], *hostile_haystack_emails()])
-
-
-@pytest.fixture(scope="session")
-def zenml_store() -> Path:
-    """The ZenML config folder of this test session (throwaway, never the developer's)."""
-    return zenml_env.configure()
-
-
-@pytest.fixture(scope="session")
-def sample_records() -> list[dict]:
-    return json.loads(SAMPLE.read_text(encoding="utf-8"))
 
 
 @pytest.fixture

@@ -13,20 +13,11 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline import zenml_env
-
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP = REPO_ROOT / "ui" / "app.py"
 SAMPLE = REPO_ROOT / "data" / "sample" / "northwind_mail.json"
 QUERY = "Who sent the key accounts pricing spreadsheet outside the company?"
 MODEL_ENV = ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "RLM_MODEL")
-
-
-@pytest.fixture(scope="session")
-def zenml_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tests' ZenML folder: run_tests.sh's, or a temporary one (never the developer's)."""
-    path = os.environ.get("ZENML_CONFIG_PATH") or str(tmp_path_factory.mktemp("zenml"))
-    return zenml_env.configure(path)
 
 
 @pytest.fixture(scope="session")
