@@ -25,7 +25,7 @@ from pipeline.agent.schemas import (
     Synthesis,
 )
 from tests.fakes.llm_server import FakeLLMServer
-from tests.fakes.replies import HUGE_REPLY_CHARS, PromptFacts, build_reply
+from tests.fakes.replies import BEHAVIOURS, HUGE_REPLY_CHARS, PromptFacts, build_reply
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QUESTION = "Who approved the Raptor hedging structure, and how many emails discuss it?"
@@ -86,18 +86,7 @@ def test_default_replies_validate_against_the_agent_schemas(task: str) -> None:
     assert parsed.model_dump() == reply
 
 
-@pytest.mark.parametrize(
-    "behaviour",
-    [
-        "normal",
-        "never_sufficient",
-        "many_calls",
-        "huge",
-        "invent_ids",
-        "thousand_chunks",
-        "injection_obeyed",
-    ],
-)
+@pytest.mark.parametrize("behaviour", BEHAVIOURS)
 @pytest.mark.parametrize("task", list(SCHEMAS))
 def test_every_behaviour_still_sends_schema_valid_json(task: str, behaviour: str) -> None:
     SCHEMAS[task].model_validate(build_reply(task, prompt_for(task), behaviour=behaviour))
