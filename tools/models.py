@@ -168,9 +168,6 @@ class Corpus(Sequence[Email]):
         return self.slice(start, end).fingerprint()
 
     # Parquet ----------------------------------------------------------------------------------
-    def to_arrow(self) -> pa.Table:
-        return _arrow_table(self._emails)
-
     def write_parquet(self, sink: str | IO[bytes], row_group_size: int = ROW_GROUP_SIZE) -> str:
         """Write the emails and their digests one row group at a time, so only `row_group_size`
         emails are ever held as Arrow data on top of the corpus; returns the fingerprint."""

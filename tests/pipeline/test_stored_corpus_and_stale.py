@@ -73,7 +73,8 @@ def test_a_file_without_digests_falls_back_to_reading_the_slice(tmp_path: Path):
 
     corpus, _, _ = stored(tmp_path)
     old = tmp_path / "old.parquet"  # as written before digests were stored
-    pq.write_table(corpus.to_arrow(), old, row_group_size=10)
+    new = pq.read_table(tmp_path / "corpus.parquet")
+    pq.write_table(new.drop_columns(["digest"]), old, row_group_size=10)
     lazy = StoredCorpus.from_file(old, corpus_summary(corpus))
     assert lazy.range_fingerprint(5, 33) == corpus.slice(5, 33).fingerprint()
     assert lazy.slice(5, 8).ids == ["m005", "m006", "m007"]
