@@ -19,11 +19,11 @@ from typing import Literal
 
 import psutil
 
-from pipeline import zenml_env
+from pipeline import state_folder, zenml_env
 from pipeline.run import default_run_name
 from pipeline.schemas import Budget, LLMSettings
 
-LAUNCH_ROOT = zenml_env.REPO_ROOT / ".rlm" / "launches"
+LAUNCH_ROOT = state_folder.STATE_ROOT / "launches"
 TAIL_BYTES = 4_000
 REDACTED = "[redacted]"
 
@@ -54,13 +54,15 @@ def launch_run(
     llm: LLMSettings,
     *,
     api_key: str | None = None,
+    share_server_key: bool = True,
     run_name: str | None = None,
     launch_root: Path | None = None,
 ) -> LaunchHandle:
-    """Start the CLI detached (own session, survives the UI's rerun) and return at once."""
+    """Start the CLI detached (own session, survives the UI's rerun) and return at once.
+    `share_server_key=False` keeps this process's OPENAI_API_KEY from the run (see
+    `child_environment`)."""
     run_name = run_name or default_run_name()
-    folder = (launch_root or LAUNCH_ROOT) / run_name
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
     budget = budget.clamped()
     argv = [
         sys.executable,
@@ -86,9 +88,10 @@ def launch_run(
         argv += ["--max-usd", str(budget.max_usd_total)]
     if budget.max_tokens_total is not None:
         argv += ["--max-tokens", str(budget.max_tokens_total)]
-    env = child_environment(llm, api_key)
+    env = child_environment(llm, api_key, share_server_key=share_server_key)
     log_path = folder / "stderr.log"
-    with open(folder / "stdout.json", "wb") as out, open(log_path, "wb") as err:
+    out = state_folder.open_private(folder / "stdout.json", "wb")
+    with out, state_folder.open_private(log_path, "wb") as err:
         process = subprocess.Popen(
             argv,
             cwd=zenml_env.REPO_ROOT,
@@ -101,19 +104,29 @@ def launch_run(
     handle = LaunchHandle(
         run_name=run_name, pid=process.pid, log_path=str(log_path), started_at=datetime.now(UTC)
     )
-    (folder / "launch.json").write_text(
+    state_folder.write_private(
+        folder / "launch.json",
         json.dumps(
             {"run_name": run_name, "pid": process.pid, "started_at": handle.started_at.isoformat()}
-        )
+        ),
     )
     return handle
 
 
-def child_environment(llm: LLMSettings, api_key: str | None) -> dict[str, str]:
-    """The child's environment: ours, the project's ZenML config, the model mode, and the key."""
+def child_environment(
+    llm: LLMSettings, api_key: str | None, *, share_server_key: bool = True
+) -> dict[str, str]:
+    """The child's environment: ours, the project's ZenML config, the model mode, and the key.
+
+    Without `share_server_key` the operator's OPENAI_API_KEY is removed: only the key the
+    session brought (`api_key`) reaches the run. Temporary files go to the owner-only
+    `.rlm/tmp`, never a shared temp folder."""
     env = dict(os.environ)
     env["ZENML_CONFIG_PATH"] = str(zenml_env.configure())
     env["PYTHONUNBUFFERED"] = "1"
+    env["TMPDIR"] = str(state_folder.state_dir("tmp"))
+    if not share_server_key:
+        env.pop("OPENAI_API_KEY", None)
     if api_key:
         env["OPENAI_API_KEY"] = api_key
     if llm.mode == "deterministic":

@@ -2,7 +2,9 @@
 
 Every entry point (CLI, launcher, tests) calls `configure()` first, so ZenML state lives in
 `.rlm/zenml` inside the repo (or wherever ZENML_CONFIG_PATH already points), analytics stay off,
-and step sources resolve against the repo root, not Streamlit's `__main__`.
+and step sources resolve against the repo root, not Streamlit's `__main__`. The store holds
+confidential mail, so its folder is owner-only and so is everything this process and its children
+create (umask 077, see `pipeline.state_folder`).
 """
 
 from __future__ import annotations
@@ -10,15 +12,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CONFIG_PATH = REPO_ROOT / ".rlm" / "zenml"
+from pipeline import state_folder
+
+REPO_ROOT = state_folder.REPO_ROOT
+DEFAULT_CONFIG_PATH = state_folder.STATE_ROOT / "zenml"
 
 
 def configure(config_path: str | os.PathLike[str] | None = None) -> Path:
     """Set the ZenML environment variables for this process (and its children); return the
     config folder. An explicit `config_path` wins over an inherited ZENML_CONFIG_PATH."""
+    state_folder.restrict_umask()
     path = Path(config_path or os.environ.get("ZENML_CONFIG_PATH") or DEFAULT_CONFIG_PATH)
-    path.mkdir(parents=True, exist_ok=True)
+    state_folder.make_private_dir(path)
     os.environ["ZENML_CONFIG_PATH"] = str(path)
     os.environ["ZENML_ANALYTICS_OPT_IN"] = "false"
     os.environ["ZENML_CUSTOM_SOURCE_ROOT"] = str(REPO_ROOT)

@@ -2,8 +2,9 @@
 (emails, date range, top senders, ingestion problems), and saving an upload for the pipeline.
 
 Ingestion results are cached by the sha256 of the file's bytes; only a small summary is cached,
-never the corpus itself. Uploaded bytes are written to `.rlm/uploads/<sha256>.<ext>`, which the
-background pipeline reads; nothing else (no key, no settings) is written there.
+never the corpus itself. Uploaded bytes are kept in memory by Streamlit and written only to
+`.rlm/uploads/<sha256>.<ext>` (owner-only, see `pipeline.state_folder`), which the background
+pipeline reads; nothing else (no key, no settings) is written there.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from pipeline.zenml_env import REPO_ROOT
+from pipeline import state_folder
 from ui.components.safe_text import md_escape
 
-UPLOAD_DIR = REPO_ROOT / ".rlm" / "uploads"
+UPLOAD_DIR = state_folder.STATE_ROOT / "uploads"
 SUPPORTED_FORMATS = "JSON, JSONL, CSV (incl. raw RFC 822 `file,message`), mbox, .eml or .zip"
 _FORMAT_EXTENSIONS = {"json", "jsonl", "csv", "mbox", "eml", "zip"}
 
@@ -80,12 +81,9 @@ def save_upload(data: bytes, filename: str, detected_format: str) -> Path:
     """Store uploaded bytes content-addressed under .rlm/uploads; return the path."""
     suffix = Path(filename).suffix.lower().lstrip(".")
     ext = detected_format if detected_format in _FORMAT_EXTENSIONS else (suffix or "dat")
-    UPLOAD_DIR.mkdir(parents=True, exist_ok=True)
-    path = UPLOAD_DIR / f"{sha256_of(data)}.{ext}"
+    path = state_folder.make_private_dir(UPLOAD_DIR) / f"{sha256_of(data)}.{ext}"
     if not path.exists():
-        tmp = path.with_suffix(path.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(path)
+        state_folder.write_private(path, data)
     return path
 
 
