@@ -274,7 +274,7 @@ def compute_totals(
     run_calls: Sequence[LLMCallRecord] = (),
 ) -> RunTotals:
     """Sums over chunks plus run-level calls; p50/p95 are per chunk (successful chunks)."""
-    costs = [r.cost_usd for r in results]
+    costs = [r.cost_usd for r in results if r.cost_known]  # unknown costs: not in p50/p95
     calls = [float(r.llm_calls) for r in results]
     starts = [r.started_at for r in results if r.started_at]
     ends = [r.ended_at for r in results if r.ended_at]
@@ -286,7 +286,7 @@ def compute_totals(
         input_tokens=sum(r.input_tokens for r in results) + sum(c.input_tokens for c in run_calls),
         output_tokens=sum(r.output_tokens for r in results)
         + sum(c.output_tokens for c in run_calls),
-        cost_usd=sum(costs) + sum(c.cost_usd or 0.0 for c in run_calls),
+        cost_usd=sum(r.cost_usd for r in results) + sum(c.cost_usd or 0.0 for c in run_calls),
         cost_known=all(r.cost_known for r in results)
         and all(c.cost_known and c.cost_usd is not None for c in run_calls),
         p50_cost_usd=percentile(costs, 50),

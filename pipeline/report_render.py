@@ -13,6 +13,7 @@ import html
 import re
 from collections.abc import Mapping
 
+from pipeline.cost_text import cost_text, usd
 from pipeline.schemas import Report
 from tools.models import Email
 
@@ -57,14 +58,15 @@ def render_markdown(report: Report) -> str:
         lines += ["", "## Failed chunks"]
         lines += [f"- {md_text(f.chunk_id)}: {md_text(f.error)}" for f in report.failed_chunks]
     t = report.totals
-    cost = f"${t.cost_usd:.4f}" + ("" if t.cost_known else " (some calls unpriced)")
+    cost = md_text(cost_text(t.cost_usd, t.cost_known, report.model))
+    left_out = "" if t.cost_known else " (chunks with unknown cost left out)"
     lines += [
         "",
         "## Run",
         f"- Mode: {report.mode} ({md_text(report.model)}), plan: {report.plan_source or 'n/a'}",
         f"- Chunks: {t.chunks} ({t.chunks_ok} ok, {t.chunks_failed} failed)",
         f"- LLM calls: {t.llm_calls}; tokens in/out: {t.input_tokens}/{t.output_tokens}; cost: {cost}",
-        f"- Per chunk: cost p50 ${t.p50_cost_usd:.4f}, p95 ${t.p95_cost_usd:.4f}; "
+        f"- Per chunk: cost p50 {usd(t.p50_cost_usd)}, p95 {usd(t.p95_cost_usd)}{left_out}; "
         f"calls p50 {t.p50_llm_calls:g}, p95 {t.p95_llm_calls:g}",
     ]
     return "\n".join(lines) + "\n"
@@ -119,7 +121,8 @@ def render_html(report: Report, emails: Mapping[str, Email] | None = None) -> st
     parts.append(
         f"<h2>Run</h2><p class='meta'>Mode {_e(report.mode)} ({_e(report.model)}); "
         f"{t.chunks} chunks ({t.chunks_ok} ok, {t.chunks_failed} failed); {t.llm_calls} LLM calls; "
-        f"{t.input_tokens}/{t.output_tokens} tokens; ${t.cost_usd:.4f}</p>"
+        f"{t.input_tokens}/{t.output_tokens} tokens; "
+        f"{_e(cost_text(t.cost_usd, t.cost_known, report.model))}</p>"
     )
     cited = [i for i in report.cited_ids if i in emails]
     if cited:

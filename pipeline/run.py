@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pipeline import zenml_env
+from pipeline.cost_text import cost_text
 from pipeline.schemas import Budget, LLMSettings
 
 EXIT_RUN_FAILED = 1
@@ -218,10 +219,20 @@ def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
         f"Run {result['run_name']} ({result['run_id']}): {result['status']} in {elapsed_s:.1f}s, "
         f"mode {result['mode']} ({result['model']})"
     ]
+    model = result["model"]
     for c in result["chunks"]:
+        cost = cost_text(c["cost_usd"], c["cost_usd"] is not None, model)
         lines.append(
             f"  {c['id']} emails {c['start']}..{c['end']}: {c['status']}, "
-            f"{c['llm_calls']} calls, ${c['cost_usd'] or 0:.4f}, {c['duration_s']:.1f}s"
+            f"{c['llm_calls']} calls, {c['input_tokens']}/{c['output_tokens']} tokens, "
+            f"{cost}, {c['duration_s']:.1f}s"
+        )
+    totals = result["totals"]
+    if totals:
+        lines.append(
+            f"  total: {totals['llm_calls']} calls, "
+            f"{totals['input_tokens']}/{totals['output_tokens']} tokens in/out, "
+            f"cost {cost_text(totals['cost_usd'], totals['cost_known'], model)}"
         )
     report = result["report"]
     if report:

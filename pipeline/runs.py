@@ -208,8 +208,9 @@ def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
 
 def _totals(meta: dict[str, Any], chunks: list[ChunkView]) -> RunTotals | None:
     if chunks:
-        costs = [c.cost_usd or 0.0 for c in chunks if c.status in ("done", "cached")]
-        calls = [float(c.llm_calls) for c in chunks if c.status in ("done", "cached")]
+        finished = [c for c in chunks if c.status in ("done", "cached")]
+        costs = [c.cost_usd for c in finished if c.cost_usd is not None]  # unknown: left out
+        calls = [float(c.llm_calls) for c in finished]
         return RunTotals(
             chunks=len(chunks),
             chunks_ok=sum(c.status in ("done", "cached") for c in chunks),
@@ -218,7 +219,8 @@ def _totals(meta: dict[str, Any], chunks: list[ChunkView]) -> RunTotals | None:
             input_tokens=int(meta.get("input_tokens") or sum(c.input_tokens for c in chunks)),
             output_tokens=int(meta.get("output_tokens") or sum(c.output_tokens for c in chunks)),
             cost_usd=float(meta.get("cost_usd") or sum(c.cost_usd or 0.0 for c in chunks)),
-            cost_known=all(c.cost_usd is not None for c in chunks),
+            cost_known=meta.get("cost_known") is not False
+            and all(c.cost_usd is not None for c in chunks),
             p50_cost_usd=percentile(costs, 50),
             p95_cost_usd=percentile(costs, 95),
             p50_llm_calls=percentile(calls, 50),

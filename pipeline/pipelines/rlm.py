@@ -112,6 +112,7 @@ def _log_run_totals(report: Report) -> None:
             "input_tokens": totals.input_tokens,
             "output_tokens": totals.output_tokens,
             "cost_usd": totals.cost_usd,
+            "cost_known": totals.cost_known,
             "p50_cost_usd": totals.p50_cost_usd,
             "p95_cost_usd": totals.p95_cost_usd,
             "p50_llm_calls": totals.p50_llm_calls,

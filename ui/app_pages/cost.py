@@ -3,9 +3,11 @@ heavy tail of per-chunk cost across all past runs."""
 
 import streamlit as st
 
+from pipeline import cost_text
 from ui import run_store, state
 from ui.components import cost_charts
 from ui.components.run_context import require_run
+from ui.components.safe_text import md_escape
 from ui.errors import page_guard
 
 st.title("Cost dashboard")
@@ -15,19 +17,24 @@ with page_guard("the cost dashboard"):
     if run.mode == "deterministic":
         st.info("No model was called: deterministic mode, so every cost and token count is zero.")
     totals = st.columns(5)
-    run_cost = run.totals.cost_usd if run.totals else run.total_cost_usd
+    known = cost_text.run_cost_known(run)
+    run_cost = cost_text.short_cost_text(cost_text.run_cost_usd(run), known)
     run_calls = run.totals.llm_calls if run.totals else sum(c.llm_calls for c in run.chunks)
-    totals[0].metric("Total cost", f"${run_cost:.4f}", help="Planning and synthesis included")
+    totals[0].metric("Total cost", run_cost, help="Planning and synthesis included")
     totals[1].metric("LLM calls", run_calls)
     totals[2].metric("Tokens in", f"{sum(c.input_tokens for c in run.chunks):,}")
     totals[3].metric("Tokens out", f"{sum(c.output_tokens for c in run.chunks):,}")
     totals[4].metric("Duration", f"{run.totals.duration_s:.1f} s" if run.totals else "…")
 
+    if not known:
+        st.warning(f"Cost {md_escape(cost_text.run_cost_text(run))}. Token counts are exact.")
     frame = cost_charts.chunk_frame(run)
     left, right = st.columns(2)
     left.plotly_chart(
         cost_charts.bar_with_p95(frame, "cost_usd", "Cost per chunk", "USD"), key="cost_per_chunk"
     )
+    if note := cost_text.left_out_note(len(cost_text.unpriced(run.chunks))):
+        left.caption(f"{note} (bars and p95).")
     right.plotly_chart(
         cost_charts.bar_with_p95(frame, "llm_calls", "LLM calls per chunk", "calls"),
         key="calls_per_chunk",
@@ -41,7 +48,9 @@ with page_guard("the cost dashboard"):
 
     st.subheader("Heavy tail across all runs")
     costs = cost_charts.history_costs(run_store.recent_finished_runs())
-    if costs.empty or costs["cost_usd"].max() == 0:
+    if note := cost_text.left_out_note(int(costs["cost_usd"].isna().sum())):
+        st.caption(f"{note} (histogram, ECDF, p50/p95/p99).")
+    if costs.empty or not costs["cost_usd"].max() > 0:
         st.caption("No run has spent anything yet (deterministic runs cost nothing).")
     if not costs.empty:
         histogram, ecdf = cost_charts.heavy_tail_figures(costs)

@@ -2,7 +2,9 @@
 tail of per-chunk cost across past runs, and budget usage.
 
 The figure builders are plain functions of views (testable without Streamlit); `render_*`
-functions place them on the page.
+functions place them on the page. A chunk whose cost is unknown (a model without a price) has
+NaN as its cost: it is left out of the cost bars, the p95 line and the heavy-tail figures, never
+drawn as zero, and the page says how many were left out (`pipeline.cost_text`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
 
+from pipeline.cost_text import run_cost_known, short_cost_text
 from pipeline.schemas import Budget
 from pipeline.views import RunView
 
@@ -32,7 +35,7 @@ def chunk_frame(run: RunView) -> pd.DataFrame:
         [
             {
                 "chunk": c.id,
-                "cost_usd": c.cost_usd or 0.0,
+                "cost_usd": np.nan if c.cost_usd is None else c.cost_usd,
                 "llm_calls": c.llm_calls,
                 "input_tokens": c.input_tokens,
                 "output_tokens": c.output_tokens,
@@ -54,7 +57,9 @@ def chunk_frame(run: RunView) -> pd.DataFrame:
 
 
 def bar_with_p95(frame: pd.DataFrame, column: str, title: str, axis_title: str) -> go.Figure:
-    """Per-chunk bars of `column` with the run's p95 as a dashed horizontal line."""
+    """Per-chunk bars of `column` with the run's p95 as a dashed horizontal line; rows where
+    `column` is NaN (unknown cost) are left out of both."""
+    frame = frame.dropna(subset=[column])
     figure = px.bar(frame, x="chunk", y=column, title=title, color_discrete_sequence=[BAR_COLOR])
     p95 = percentile(frame[column].tolist(), 95)
     figure.add_hline(
@@ -92,9 +97,15 @@ def duration_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def history_costs(runs: Sequence[RunView]) -> pd.DataFrame:
-    """Per-chunk cost of every finished chunk of every run (the heavy-tail sample)."""
+    """Per-chunk cost of every finished chunk of every run (the heavy-tail sample); NaN where
+    the cost is unknown."""
     rows = [
-        {"run": run.name, "chunk": chunk.id, "cost_usd": chunk.cost_usd or 0.0, "mode": run.mode}
+        {
+            "run": run.name,
+            "chunk": chunk.id,
+            "cost_usd": np.nan if chunk.cost_usd is None else chunk.cost_usd,
+            "mode": run.mode,
+        }
         for run in runs
         for chunk in run.chunks
         if chunk.status in ("done", "cached", "failed")
@@ -103,7 +114,9 @@ def history_costs(runs: Sequence[RunView]) -> pd.DataFrame:
 
 
 def heavy_tail_figures(costs: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
-    """Histogram and ECDF of per-chunk cost, both with p50 / p95 / p99 marked."""
+    """Histogram and ECDF of per-chunk cost, both with p50 / p95 / p99 marked (chunks with an
+    unknown cost left out)."""
+    costs = costs.dropna(subset=["cost_usd"])
     values = costs["cost_usd"].tolist()
     marks = {name: percentile(values, q) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
     histogram = px.histogram(costs, x="cost_usd", nbins=40, title="Per-chunk cost, all runs")
@@ -137,9 +150,10 @@ def render_budget_usage(run: RunView, budget: Budget | None) -> None:
             text=f"{len(run.chunks)} of {run.max_chunks} chunks (max_chunks)",
         )
     if budget is not None and budget.max_usd_total:
+        spent = short_cost_text(run.total_cost_usd, run_cost_known(run))
         st.progress(
             min(run.total_cost_usd / budget.max_usd_total, 1.0),
-            text=f"${run.total_cost_usd:.4f} of the ${budget.max_usd_total:.2f} cost cap",
+            text=f"{spent} of the ${budget.max_usd_total:.2f} cost cap",
         )
     if budget is None or not (budget.max_usd_total or budget.max_tokens_total):
         st.caption(

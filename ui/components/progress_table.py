@@ -12,8 +12,16 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
+from pipeline.cost_text import (
+    chunk_cost_text,
+    run_cost_known,
+    run_cost_text,
+    run_cost_usd,
+    short_cost_text,
+)
 from pipeline.views import ChunkView, RunView
 from ui import run_store, state
+from ui.components.safe_text import md_escape
 from ui.errors import show_error
 from ui.launcher import launch_failure
 
@@ -38,7 +46,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
             "period": chunk.label,
             "elapsed (s)": round(_elapsed_s(chunk, now), 1),
             "LLM calls": chunk.llm_calls,
-            "cost (USD)": chunk.cost_usd,
+            "cost": chunk_cost_text(chunk, run.model, digits=5),
             "matches": chunk.matches,
             "error": chunk.error or "",
         }
@@ -51,7 +59,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
         "period",
         "elapsed (s)",
         "LLM calls",
-        "cost (USD)",
+        "cost",
         "matches",
         "error",
     ]
@@ -65,14 +73,15 @@ def render_progress(run: RunView) -> None:
     st.progress(finished / total if total else 0.0, text=label)
     cols = st.columns(3)
     cols[0].metric("LLM calls", sum(c.llm_calls for c in run.chunks))
-    cols[1].metric("Cost so far", f"${run.total_cost_usd:.4f}")
+    cols[1].metric("Cost so far", short_cost_text(run_cost_usd(run), run_cost_known(run)))
     cols[2].metric("Mode", run.mode or "…")
+    if not run_cost_known(run):
+        st.caption(f"Cost so far: {md_escape(run_cost_text(run))}")
     if total:
         st.dataframe(
             progress_frame(run),
             hide_index=True,
             key="progress_table",
-            column_config={"cost (USD)": st.column_config.NumberColumn(format="$%.4f")},
         )
     else:
         st.caption("Planning the decomposition ...")

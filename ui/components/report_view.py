@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pipeline.cost_text import cost_text
 from pipeline.schemas import Report
 from pipeline.views import RunView
 from ui import run_store
@@ -23,7 +24,9 @@ def render_report(run: RunView, report: Report) -> None:
     st.caption(
         f"Mode {md_escape(report.mode)} · model {md_escape(report.model)} · plan "
         f"{md_escape(report.plan_source or 'n/a')} · {report.totals.chunks} chunks · "
-        f"{report.totals.llm_calls} LLM calls · ${report.totals.cost_usd:.4f}"
+        f"{report.totals.llm_calls} LLM calls · {report.totals.input_tokens:,} / "
+        f"{report.totals.output_tokens:,} tokens in / out · "
+        f"{md_escape(cost_text(report.totals.cost_usd, report.totals.cost_known, report.model))}"
     )
     with st.container(border=True):
         st.markdown(md_escape(report.summary) or "_The run produced no summary._")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pipeline.cost_text import run_cost_text
 from pipeline.views import RunView
 from ui import routes, run_store, state
 from ui.components.safe_text import md_escape, short
@@ -33,6 +34,13 @@ def render_sidebar_run() -> None:
     st.sidebar.markdown(f"**{md_escape(run.name)}**")
     st.sidebar.badge(label, color=color)
     st.sidebar.caption(md_escape(short(run.query, 120)))
+    totals = run.totals
+    tokens = (
+        totals.input_tokens + totals.output_tokens
+        if totals
+        else sum(c.input_tokens + c.output_tokens for c in run.chunks)
+    )
+    st.sidebar.caption(f"Cost {md_escape(run_cost_text(run))} · {tokens:,} tokens")
 
 
 def require_run() -> RunView:

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from pipeline.cost_text import run_cost_text
 from pipeline.views import RunView
 from ui import run_store
 from ui.components.safe_text import md_escape, short
@@ -20,11 +21,6 @@ def chunk_count(run: RunView) -> int:
     return len(run.chunks) or (run.totals.chunks if run.totals else 0)
 
 
-def total_cost(run: RunView) -> float:
-    """Run-level cost (planning and synthesis included) when known, else the chunks' sum."""
-    return run.totals.cost_usd if run.totals else run.total_cost_usd
-
-
 def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
     rows = [
         {
@@ -33,13 +29,13 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
             "started": run.created_at,
             "status": STATUS_LABELS.get(run.status, run.status),
             "chunks": chunk_count(run),
-            "total cost (USD)": total_cost(run),
+            "total cost": run_cost_text(run),
             "mode": run.mode,
             "model": run.model if run.mode == "llm" else "",
         }
         for run in runs
     ]
-    columns = ["run", "query", "started", "status", "chunks", "total cost (USD)", "mode", "model"]
+    columns = ["run", "query", "started", "status", "chunks", "total cost", "mode", "model"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -54,7 +50,6 @@ def render_history(runs: Sequence[RunView]) -> None:
         key="runs_history",
         column_config={
             "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "total cost (USD)": st.column_config.NumberColumn(format="$%.4f"),
         },
     )
     stale = [run for run in runs if run.status == "stale"]
@@ -94,7 +89,7 @@ def _settings_and_totals(run: RunView) -> dict[str, object]:
         "LLM calls": sum(c.llm_calls for c in run.chunks),
         "tokens in": sum(c.input_tokens for c in run.chunks),
         "tokens out": sum(c.output_tokens for c in run.chunks),
-        "cost (USD)": round(total_cost(run), 6),
+        "cost": run_cost_text(run, digits=6),
         "duration (s)": round(totals.duration_s, 2) if totals else None,
     }
 
@@ -110,9 +105,10 @@ def render_comparison(left: RunView, right: RunView) -> None:
 
     costs = pd.DataFrame(
         [
-            {"run": f"{label}: {run.name}", "chunk": c.id, "cost_usd": c.cost_usd or 0.0}
+            {"run": f"{label}: {run.name}", "chunk": c.id, "cost_usd": c.cost_usd}
             for label, run in (("A", left), ("B", right))
             for c in run.chunks
+            if c.cost_usd is not None  # unknown costs are not drawn as zero
         ],
         columns=["run", "chunk", "cost_usd"],
     )

@@ -13,6 +13,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
+from pipeline.cost_text import chunk_cost_text
 from pipeline.views import RunView
 from ui.components.safe_text import html_escape
 
@@ -105,7 +106,7 @@ def gantt_figure(run: RunView) -> go.Figure | None:
                 "status": chunk.status,
                 "emails": chunk.size,
                 "LLM calls": chunk.llm_calls,
-                "cost (USD)": round(chunk.cost_usd or 0.0, 6),
+                "cost": chunk_cost_text(chunk, run.model, digits=6),
             }
         )
     if not rows:
@@ -119,7 +120,7 @@ def gantt_figure(run: RunView) -> go.Figure | None:
         y="chunk",
         color="status",
         color_discrete_map=STATUS_COLORS,
-        hover_data={"emails": True, "LLM calls": True, "cost (USD)": True, "status": False},
+        hover_data={"emails": True, "LLM calls": True, "cost": True, "status": False},
     )
     figure.update_yaxes(title=None, autorange="reversed")
     figure.update_xaxes(title=None)
