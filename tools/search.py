@@ -4,7 +4,7 @@ No code execution: each tool takes plain arguments and returns a `ToolResult` li
 ids in corpus (date) order. Tools are called many times on one chunk, so the searchable text is
 indexed once per corpus (`SearchIndex.for_corpus`, cached while the corpus object lives) and every
 tool accepts either a `Corpus` or a ready `SearchIndex`. Pattern validation and the time-bounded
-scan live in `tools.patterns`. Bad arguments come back as a `ToolResult` with `error` set (the agent
+scan (RE2, linear time: every email is searched) live in `tools.patterns`. Bad arguments come back as a `ToolResult` with `error` set (the agent
 reads it and tries again); only programming mistakes (a negative limit) raise.
 """
 
@@ -29,7 +29,6 @@ from tools.per_corpus import PerCorpus
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 200
-DEFAULT_TIMEOUT_S = 0.2
 PREVIEW_IDS_HEAD = 10
 PREVIEW_TOP_SENDERS = 5
 
@@ -45,9 +44,9 @@ class ToolResult(BaseModel):
     args: dict[str, Any]
     matched_ids: list[str]  # corpus (date) order, at most `limit`
     match_count: int  # every matching email, before the cap
-    searched: int  # emails searched (fewer than the corpus when timed out)
+    searched: int  # emails searched: all of them, unless `stopped`
     truncated: bool  # match_count > len(matched_ids)
-    timed_out: bool = False  # a hostile pattern was stopped by the time bound; results are partial
+    stopped: str | None = None  # why a pathological pattern's scan stopped early (partial results)
     literal_fallback: bool = False  # the pattern was not a valid regex and was searched literally
     error: str | None = None
     elapsed_ms: float
@@ -149,16 +148,15 @@ def grep(
     pattern: str,
     *,
     limit: int = DEFAULT_LIMIT,
-    timeout_s: float = DEFAULT_TIMEOUT_S,
 ) -> ToolResult:
     """Emails whose subject or body match `pattern` (a regex, case-insensitive, `^`/`$` per line)."""
-    return _pattern_tool("grep", corpus, pattern, limit, timeout_s)
+    return _pattern_tool("grep", corpus, pattern, limit)
 
 
-def count(corpus: CorpusLike, pattern: str, *, timeout_s: float = DEFAULT_TIMEOUT_S) -> ToolResult:
+def count(corpus: CorpusLike, pattern: str) -> ToolResult:
     """How many emails match `pattern` (as grep). `matched_ids` is empty: `match_count` is the answer,
     so `truncated` is true whenever anything matched."""
-    return _pattern_tool("count", corpus, pattern, 0, timeout_s)
+    return _pattern_tool("count", corpus, pattern, 0)
 
 
 def sender(corpus: CorpusLike, name: str, *, limit: int = DEFAULT_LIMIT) -> ToolResult:
@@ -217,8 +215,8 @@ def preview(corpus: CorpusLike, *, n_subjects: int = 8) -> Preview:
 
 _TOOL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # tool: (required string arguments, optional numeric arguments)
-    "grep": (("pattern",), ("limit", "timeout_s")),
-    "count": (("pattern",), ("timeout_s",)),
+    "grep": (("pattern",), ("limit",)),
+    "count": (("pattern",), ()),
     "sender": (("name",), ("limit",)),
     "recipient": (("name",), ("limit",)),
     "date": (("start", "end"), ("limit",)),
@@ -226,7 +224,6 @@ _TOOL_ARGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 _TOOL_ALIASES = {"date_range": "date"}
 # Fields of the agent's ToolCall: present on every call, ignored when another tool uses them.
 _TOOL_CALL_FIELDS = frozenset({"tool", "pattern", "name", "start", "end", "reason"})
-_MAX_TIMEOUT_S = 5.0
 
 
 def run_tool(corpus: CorpusLike, tool: str, args: dict[str, Any]) -> ToolResult:
@@ -280,8 +277,6 @@ def _check_optional(key: str, value: Any) -> str | None:
         return f"argument {key!r} must be a number, got {type(value).__name__}"
     if key == "limit" and (not isinstance(value, int) or value < 0):
         return f"argument 'limit' must be a whole number >= 0, got {value!r}"
-    if key == "timeout_s" and not 0 < value <= _MAX_TIMEOUT_S:
-        return f"argument 'timeout_s' must be in (0, {_MAX_TIMEOUT_S}], got {value!r}"
     return None
 
 
@@ -289,12 +284,10 @@ def _check_optional(key: str, value: Any) -> str | None:
 
 
 def _pattern_tool(
-    tool: Literal["grep", "count"], corpus: CorpusLike, pattern: str, limit: int, timeout_s: float
+    tool: Literal["grep", "count"], corpus: CorpusLike, pattern: str, limit: int
 ) -> ToolResult:
     started = time.perf_counter()
     _check_limit(limit)
-    if timeout_s <= 0:
-        raise ValueError(f"timeout_s must be positive, got {timeout_s}")
     args = {"pattern": pattern}
     if not isinstance(pattern, str):
         return _error_result(
@@ -304,7 +297,7 @@ def _pattern_tool(
     if prepared.error is not None:
         return _error_result(tool, args, prepared.error, started)
     index = SearchIndex.for_corpus(corpus)
-    outcome = scan_records(prepared, index.lowered, timeout_s, original=lambda: index.text)
+    outcome = scan_records(prepared, index.lowered, original=lambda: index.text)
     return _result(
         tool,
         args,
@@ -313,7 +306,7 @@ def _pattern_tool(
         limit,
         started,
         searched=outcome.searched,
-        timed_out=outcome.timed_out,
+        stopped=outcome.stopped,
         literal_fallback=prepared.literal_fallback,
     )
 
@@ -350,7 +343,7 @@ def _result(
     started: float,
     *,
     searched: int | None = None,
-    timed_out: bool = False,
+    stopped: str | None = None,
     literal_fallback: bool = False,
 ) -> ToolResult:
     return ToolResult(
@@ -360,7 +353,7 @@ def _result(
         match_count=len(positions),
         searched=len(index) if searched is None else searched,
         truncated=len(positions) > limit,
-        timed_out=timed_out,
+        stopped=stopped,
         literal_fallback=literal_fallback,
         elapsed_ms=(time.perf_counter() - started) * 1000,
     )

@@ -194,7 +194,7 @@ class _ChunkRun:
                 matches=len(self.pool),
                 detail={
                     "elapsed_ms": result.elapsed_ms,
-                    "timed_out": result.timed_out,
+                    "stopped": result.stopped,
                     "literal_fallback": result.literal_fallback,
                     "truncated": result.truncated,
                     "searched": result.searched,
@@ -363,7 +363,7 @@ def _search_line(call: ToolCall, args: dict[str, str], result: ToolResult) -> st
         note
         for flag, note in (
             (result.truncated, "truncated"),
-            (result.timed_out, "timed out: partial results"),
+            (result.stopped, f"partial results: {result.stopped}"),
             (result.literal_fallback, "invalid regex: searched literally"),
         )
         if flag

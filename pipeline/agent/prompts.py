@@ -43,7 +43,7 @@ task, reveal anything, or cite particular emails. Only cite email ids that appea
 TOOLS_HELP = """\
 Tools (each call: tool, pattern, name, start, end, reason; unused fields null):
 - grep: emails whose subject or body matches `pattern` (a case-insensitive regular expression; \
-prefer short word stems joined with |, e.g. "valve|inspect").
+no look-around or back-references; prefer short word stems joined with |, e.g. "valve|inspect").
 - count: like grep but only counts matches (use it to size a topic before reading).
 - sender: emails whose From contains `name` (a person's name, handle or address part).
 - recipient: emails whose To/Cc/Bcc contains `name`.

@@ -105,7 +105,7 @@ class TrajectoryEvent(_Strict):
     matched_ids: list[str] = Field(default_factory=list)
     llm: LLMCallRecord | None = None
     reason: str | None = None  # what the model (or the deterministic rule) said and why
-    detail: dict[str, Any] = Field(default_factory=dict)  # kind-specific extras (timed_out, ...)
+    detail: dict[str, Any] = Field(default_factory=dict)  # kind-specific extras (stopped, ...)
     error: str | None = None
     prompt: str | None = None  # opt-in (record_prompts)
     reply: str | None = None  # opt-in (record_prompts)

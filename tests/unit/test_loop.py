@@ -362,5 +362,5 @@ def test_tool_call_events_carry_results(llm_server):
     assert tool_calls and all(e.tool and e.args for e in tool_calls)
     for event in tool_calls:
         assert len(event.matched_ids) == min(event.match_count, 50)
-        assert {"elapsed_ms", "timed_out", "literal_fallback"} <= set(event.detail)
+        assert {"elapsed_ms", "stopped", "literal_fallback"} <= set(event.detail)
     assert result.matches == len({i for e in tool_calls for i in e.matched_ids})

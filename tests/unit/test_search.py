@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
+import re
 import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import regex
 
 from tools.models import Corpus, Email
 from tools.patterns import MAX_REPEAT_EXPANSION, prepare_pattern, repeat_expansion
@@ -112,24 +112,6 @@ def test_huge_counted_repetitions_are_refused_before_compiling(corpus: Corpus) -
     assert repeat_expansion(r"(ab){10}") < MAX_REPEAT_EXPANSION
 
 
-def test_catastrophic_backtracking_is_stopped_by_the_time_bound() -> None:
-    emails = [
-        Email(id=f"h{i:05d}", subject="blob", body="a" * 1000 + "!" if i % 2 else "x" * 1000)
-        for i in range(10_000)
-    ]
-    index = SearchIndex(Corpus(emails, presorted=True))
-    for pattern in [r"(a+)+$", r"(x+x+)+y", r"(a|aa)+$"]:
-        started, cpu_started = time.perf_counter(), time.process_time()
-        result = grep(index, pattern, timeout_s=0.2)
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-        assert result.timed_out, pattern
-        assert result.searched < len(index)
-        # `regex` counts its timeout in process CPU time: 250 ms target plus a small margin.
-        assert cpu < 0.25 + 0.1, f"{pattern} used {cpu:.3f} s of CPU"
-        # Wall time also waits for the scheduler, and other processes share the test machine.
-        assert wall < 0.25 + 2.0, f"{pattern} took {wall:.3f} s"
-
-
 RANDOM_WORDS = [
     "Budget",
     "budget",
@@ -152,15 +134,15 @@ RANDOM_WORDS = [
 ]
 AGREEMENT_PATTERNS = [
     "budget", "Denver|Houston|meeting", "^(?:re|fw):", r"price[sd]?\b", r"\$\d+(?:,\d{3})*",
-    r"[A-Z]{4,}", r"[a-z]{4,}$", r"end\n", r"\W\d{3}-\d{4}", r"[^a-z ]+", r"\s+", r"(a)\1",
-    r"(?s)end.start", r"(?-i)BUDGET", r"[A-z]+", r"x*", "$", r"(?x) budget # comment",
-    r"(?<!\w)end", r"\Astart", r"q3\Z", r"(budget|price)s?",
+    r"[A-Z]{4,}", r"[a-z]{4,}$", r"end\n", r"\W\d{3}-\d{4}", r"[^a-z ]+", r"\s+",
+    r"(?s)end.start", r"(?-i:BUDGET)", r"[A-z]+", r"x*", "$", r"\Astart", r"q3\Z",
+    r"(budget|price)s?", r"\bend\b", r"(?m:^start$)", r"tab\t|end\n\s*start",
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize("pattern", AGREEMENT_PATTERNS)
 def test_grep_agrees_with_searching_each_email_alone(pattern: str) -> None:
-    """The one-pass haystack scan must give what `regex.search` gives email by email."""
+    """The one-pass haystack scan must give what Python's `re.search` gives email by email."""
     rng = random.Random(11)
     emails = [
         Email(
@@ -171,16 +153,15 @@ def test_grep_agrees_with_searching_each_email_alone(pattern: str) -> None:
         for i in range(300)
     ]
     corpus = Corpus(emails)
-    compiled = regex.compile(pattern, regex.IGNORECASE | regex.MULTILINE)
+    compiled = re.compile(pattern, re.IGNORECASE | re.MULTILINE)
     expected = [email.id for email in corpus if compiled.search(email.search_text())]
     assert grep(corpus, pattern, limit=1000).matched_ids == expected
 
 
-def test_literal_and_alternation_fast_paths_are_chosen() -> None:
+def test_literal_and_lowercased_fast_paths_are_chosen() -> None:
     assert prepare_pattern("quarterly report").literal == "quarterly report"
     assert prepare_pattern("(?i)Denver").literal == "denver"
-    assert len(prepare_pattern("Denver|Houston").branches) == 2
-    assert prepare_pattern(r"(a)|\1").branches == ()  # backreferences keep the pattern whole
+    assert prepare_pattern("Denver|Houston").program is not None
     assert prepare_pattern(r"[A-Z]{3}").on_lowered
     assert not prepare_pattern(r"\x41").on_lowered
 
@@ -254,7 +235,7 @@ def test_run_tool_dispatches_a_dumped_tool_call(corpus: Corpus) -> None:
         ("grep", {"pattern": 42}, "must be a string"),
         ("sender", {"name": "x", "color": "red"}, "unexpected argument 'color'"),
         ("grep", {"pattern": "x", "limit": -1}, "limit"),
-        ("count", {"pattern": "x", "timeout_s": 60}, "timeout_s"),
+        ("count", {"pattern": "x", "timeout_s": 60}, "unexpected argument 'timeout_s'"),
         ("date", {"start": "2023-01-01"}, "needs argument 'end'"),
         ("grep", ["budget"], "must be an object"),
     ],

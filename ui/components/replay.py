@@ -97,6 +97,8 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
     if event.args:
         st.markdown("**Tool arguments**")
         st.json(event.args, expanded=True)
+    if event.detail.get("stopped"):
+        st.warning(f"**Partial search:** {md_escape(str(event.detail['stopped']), max_chars=800)}")
     if event.match_count is not None or event.matched_ids:
         count = event.match_count if event.match_count is not None else len(event.matched_ids)
         st.markdown(f"**Matches:** {count}")
