@@ -25,6 +25,19 @@ ROW_GROUP_SIZE = 5_000
 _LIST_FIELDS = ("to", "cc", "bcc")
 
 
+class Attachment(BaseModel):
+    """A file attached to an email: name, declared type, size in bytes and, for text, HTML, PDF
+    and Word attachments, the text inside (`tools.attachments`), which is searched with the
+    email."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    content_type: str = ""
+    size: int = 0
+    text: str = ""
+
+
 class Email(BaseModel):
     """One email, normalised from any supported input format."""
 
@@ -43,6 +56,7 @@ class Email(BaseModel):
     thread_id: str | None = None
     folder: str | None = None
     source: str | None = None
+    attachments: tuple[Attachment, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -65,6 +79,12 @@ class Email(BaseModel):
     def search_text(self) -> str:
         """The text that grep/count/ranking look at: subject and body."""
         return f"{self.subject}\n{self.body}"
+
+    def attachment_text(self) -> str:
+        """The text of all attachments that have some, one after the other ("" when none)."""
+        if not self.attachments:
+            return ""
+        return "\n".join(a.text for a in self.attachments if a.text)
 
 
 SHARED_FIELDS = ("sender", "folder", "source")  # values that repeat across a corpus
@@ -195,8 +215,9 @@ class Corpus(Sequence[Email]):
         end = total if end is None else max(0, min(end, total))
         start = max(0, min(start, end))
         emails: list[Email] = []
+        columns = [name for name in EMAIL_COLUMNS if name in pfile.schema_arrow.names]
         for span in row_group_spans(pfile.metadata, start, end):  # one group at a time
-            table = pfile.read_row_group(span.index, columns=EMAIL_COLUMNS)
+            table = pfile.read_row_group(span.index, columns=columns)
             emails.extend(_emails_from_arrow(table.slice(span.first, span.count)))
         return cls(emails, offset=start, presorted=True)
 
@@ -225,6 +246,14 @@ def row_group_spans(metadata: pq.FileMetaData, start: int, end: int) -> Iterator
         row += rows
 
 
+ATTACHMENT_TYPE = pa.struct(
+    [
+        ("name", pa.string()),
+        ("content_type", pa.string()),
+        ("size", pa.int64()),
+        ("text", pa.string()),
+    ]
+)
 _ARROW_SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -240,6 +269,7 @@ _ARROW_SCHEMA = pa.schema(
         ("thread_id", pa.string()),
         ("folder", pa.string()),
         ("source", pa.string()),
+        ("attachments", pa.list_(ATTACHMENT_TYPE)),
     ]
 )
 
@@ -264,6 +294,8 @@ def _arrow_table(emails: Sequence[Email]) -> pa.Table:
     for email in emails:
         for name in columns:
             value = getattr(email, name)
+            if name == "attachments":
+                value = [a.model_dump() for a in value]
             columns[name].append(list(value) if name in _LIST_FIELDS else value)
     return pa.Table.from_pydict(columns, schema=_ARROW_SCHEMA)
 
@@ -287,6 +319,8 @@ def _canonical_bytes(email: Email) -> bytes:
         email.folder or "",
         email.source or "",
     ]
+    for attachment in email.attachments:  # none: the same bytes as before attachments existed
+        parts += [attachment.name, attachment.content_type, str(attachment.size), attachment.text]
     return "\x1f".join(f"{len(p)}:{p}" for p in parts).encode("utf-8", "surrogatepass")
 
 
@@ -295,7 +329,10 @@ def _emails_from_arrow(table: pa.Table) -> list[Email]:
     that repeat across emails (addresses, folder, source file) share one string object, and all
     emails share one fields-set: about a fifth less memory per email."""
     names = EMAIL_COLUMNS
-    columns = {name: table.column(name).to_pylist() for name in names}
+    columns = {
+        name: table.column(name).to_pylist() if name in table.column_names else [None] * len(table)
+        for name in names
+    }  # a corpus stored before attachments existed has no such column
     shared: dict[str, str] = {}
     for name in SHARED_FIELDS:
         columns[name] = [shared.setdefault(v, v) if v else v for v in columns[name]]
@@ -303,6 +340,10 @@ def _emails_from_arrow(table: pa.Table) -> list[Email]:
         columns[name] = [
             tuple(shared.setdefault(a, a) for a in v) if v else () for v in columns[name]
         ]
+    columns["attachments"] = [
+        tuple(Attachment.model_construct(**a) for a in v) if v else ()
+        for v in columns["attachments"]
+    ]
     construct = Email.model_construct
     return [
         construct(_ALL_FIELDS, **dict(zip(names, values, strict=True)))

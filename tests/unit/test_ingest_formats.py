@@ -442,10 +442,10 @@ def test_unknown_format_is_refused():
         ingest_bytes(b"\x00\x01binary\x02", "blob.bin")
 
 
-def test_missing_file_and_directory_are_refused(tmp_path):
+def test_missing_file_and_empty_directory_are_refused(tmp_path):
     with pytest.raises(IngestError, match="cannot read"):
         ingest_path(tmp_path / "nope.json")
-    with pytest.raises(IngestError, match="is a directory"):
+    with pytest.raises(IngestError, match="is an empty folder"):
         ingest_path(tmp_path)
 
 

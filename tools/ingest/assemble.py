@@ -1,7 +1,9 @@
 """From canonical fields to validated `Email`s: text clean-up, dates, stable ids, duplicates.
 
 Every reader hands its records to one `EmailAssembler`, which is the single place where the
-rules live: a record needs a body or a subject; oversized fields are cut at `FIELD_CAPS`;
+rules live: a record needs a body or a subject; the folder is the record's own, else the
+directory of its `file`, else the folder of the file or archive member it came from
+(`default_folder`, set by the folder and archive readers); oversized fields are cut at `FIELD_CAPS`;
 undecodable bytes become cp1252; the id is the explicit id, else the Message-ID, else a short
 sha1 of (sender, date, subject, body); an exact duplicate of an earlier record is rejected,
 while a different email reusing an id is kept under a suffixed id ("x~2"). Whatever is fixed
@@ -12,6 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import posixpath
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +31,7 @@ from tools.ingest.fields import (
     split_addresses,
 )
 from tools.ingest.problems import ProblemLog
-from tools.models import Email, with_shared_fields_set
+from tools.models import Attachment, Email, with_shared_fields_set
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +58,17 @@ class EmailAssembler:
         self._seen: dict[str, tuple[Email, str, str]] = {}  # id -> (email, source, location)
         # one object per distinct address, folder and file name, however many emails repeat it
         self._shared: dict[str, str] = {}
+        self.default_folder: str | None = None
+
+    @contextmanager
+    def folder_default(self, folder: str | None) -> Iterator[None]:
+        """Records added inside get `folder` unless they name their own (a folder or archive
+        member's directory)."""
+        outer, self.default_folder = self.default_folder, folder or self.default_folder
+        try:
+            yield
+        finally:
+            self.default_folder = outer
 
     def add_record(self, record: dict[Any, Any], source: str, location: str) -> None:
         """Add a record whose keys are any of the accepted field names (JSON object, CSV row)."""
@@ -105,6 +121,12 @@ class EmailAssembler:
         )
         thread = fields.get("thread_id")
         thread_id = first_reference(thread, "thread_id")[:HEADER_CAP] if thread else None
+        file = self._header(fields, "file", notes, garbled)
+        folder = (
+            self._header(fields, "folder", notes, garbled)
+            or posixpath.dirname(file.replace("\\", "/"))
+            or self.default_folder
+        )
         if garbled:
             notes.append(
                 ("undecodable", f"undecodable bytes in {', '.join(garbled)} (decoded as cp1252)")
@@ -122,10 +144,9 @@ class EmailAssembler:
             message_id=message_id,
             in_reply_to=self._header(fields, "in_reply_to", notes, garbled) or None,
             thread_id=thread_id or None,
-            folder=share(folder, folder)
-            if (folder := self._header(fields, "folder", notes, garbled))
-            else None,
-            source=share(origin, origin) if (origin := _origin(fields, source)) else source,
+            folder=share(folder, folder) if folder else None,
+            source=share(file, file) if file else source,
+            attachments=_attachments(fields.get("attachments")),
         )
         return with_shared_fields_set(email)
 
@@ -231,8 +252,11 @@ class EmailAssembler:
         return renamed
 
 
-def _origin(fields: dict[str, Any], source: str) -> str:
-    return repair_text(str(fields["origin"]))[0] if fields.get("origin") else source
+def _attachments(value: Any) -> tuple[Attachment, ...]:
+    """Attachments described by a reader (`tools.attachments`); records never carry them."""
+    if not value or not isinstance(value, list | tuple):
+        return ()
+    return tuple(item for item in value if isinstance(item, Attachment))
 
 
 def _cap(text: str, name: str, cap: int, notes: list[Note]) -> str:
@@ -260,4 +284,5 @@ def _same_content(a: Email, b: Email) -> bool:
         and a.cc == b.cc
         and a.bcc == b.bcc
         and a.in_reply_to == b.in_reply_to
+        and a.attachments == b.attachments
     )

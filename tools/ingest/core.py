@@ -1,5 +1,7 @@
-"""Entry points: `ingest_path` / `ingest_bytes` read a file of any supported format into a
-`Corpus` plus the list of problems met on the way, as an `IngestResult`.
+"""Entry points: `ingest_path` / `ingest_bytes` read a file (or, for `ingest_path`, a folder)
+of any supported format into a `Corpus` plus the list of problems met on the way, as an
+`IngestResult`. Archives, Parquet and Arrow files are read from the open file, piece by piece;
+other formats are read into memory.
 
 Bad records never stop an ingestion; `IngestError` is raised only when nothing usable comes
 out: an unreadable, empty, oversized or unrecognised file, or zero valid emails.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,9 +25,10 @@ from pydantic import BaseModel, ConfigDict
 
 from tools.env import MEGABYTE, megabytes_from_env
 from tools.ingest.assemble import EmailAssembler
-from tools.ingest.detect import FORMATS, detect_format
+from tools.ingest.detect import FORMATS, SNIFF_BYTES, detect_format
 from tools.ingest.problems import IngestError, IngestProblem, ProblemLog
-from tools.ingest.readers import ReadContext, reader_for
+from tools.ingest.readers import STREAM_FORMATS, ReadContext, reader_for, stream_reader_for
+from tools.ingest.readers.folder_reader import read_folder
 from tools.models import Corpus
 
 logger = logging.getLogger(__name__)
@@ -82,17 +85,30 @@ def check_size(size: int, source: str, max_bytes: int) -> None:
 def ingest_path(
     path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> IngestResult:
-    """Read an email file (format detected from content and extension) into a corpus."""
+    """Read an email file (format detected from content and extension) or a folder of them
+    (walked recursively, see `tools.ingest.readers.folder_reader`) into a corpus."""
     file_path = Path(path)
+    source = file_path.name or str(file_path)
     try:
-        size = file_path.stat().st_size
         if file_path.is_dir():
-            raise IngestError(f"{file_path} is a directory; pick a file (or zip the folder)")
-        check_size(size, file_path.name, max_bytes)
-        data = file_path.read_bytes()
+            return _ingest(
+                source, lambda context: read_folder(file_path, source, context), max_bytes
+            )
+        size = file_path.stat().st_size
+        check_size(size, source, max_bytes)
+        with file_path.open("rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+            format_name = detect_format(head, source) if head.strip() else None
+            if format_name in STREAM_FORMATS:
+                handle.seek(0)
+                read_stream = stream_reader_for(format_name)
+                return _ingest(
+                    source, lambda context: read_stream(handle, source, context), max_bytes
+                )
+            data = head + handle.read()
     except OSError as error:
         raise IngestError(f"cannot read {file_path}: {error.strerror or error}") from None
-    return ingest_bytes(data, file_path.name, max_bytes=max_bytes)
+    return ingest_bytes(data, source, max_bytes=max_bytes)
 
 
 def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> IngestResult:
@@ -105,14 +121,21 @@ def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYT
     if format_name is None:
         raise IngestError(
             f"{source}: unknown format; expected one of {', '.join(FORMATS)} "
-            f"(JSON, JSON Lines, CSV, mbox, .eml or .zip)"
+            f"(JSON, JSON Lines, CSV, mbox, .eml, Outlook .msg, zip or tar archives, Parquet, "
+            f"Arrow)"
         )
+    read = reader_for(format_name)
+    return _ingest(source, lambda context: read(data, source, context), max_bytes)
+
+
+def _ingest(source: str, read: Callable[[ReadContext], str], max_bytes: int) -> IngestResult:
+    """Run one reader with a fresh problem log and assembler; the corpus and its problems."""
     log = ProblemLog()
     assembler = EmailAssembler(log)
     context = ReadContext(assembler=assembler, log=log, max_bytes=max_bytes)
     try:
         with _gc_paused():
-            read_format = reader_for(format_name)(data, source, context)
+            read_format = read(context)
     except IngestError as error:
         error.problems = [*log.problems(), *error.problems]
         raise

@@ -1,8 +1,10 @@
 """Choosing a reader from a file's content first and its extension second.
 
-Content decides when it is conclusive (zip magic, a leading "[" or "{", an mbox "From " line,
-RFC 822 headers, a CSV header row naming email fields); the extension settles the rest, so a
-file called `export.txt` holding JSON Lines and a `mail.json` holding an mbox both work.
+Content decides when it is conclusive (the magic bytes of zip, tar and its gzip/bzip2/xz
+compressions, Parquet, Arrow, Outlook's OLE2 .msg and .pst; a leading "[" or "{", an mbox
+"From " line, RFC 822 headers, a CSV header row naming email fields); the extension settles
+the rest, so a file called `export.txt` holding JSON Lines and a `mail.json` holding an mbox
+both work. Only the first `SNIFF_BYTES` are needed, so a large file is never read to detect it.
 """
 
 from __future__ import annotations
@@ -17,10 +19,22 @@ from tools.ingest.decode import text_encoding
 from tools.ingest.fields import canonical_field, normalise_key
 from tools.ingest.rfc822 import looks_like_headers
 
-FORMATS = ("json", "jsonl", "csv", "mbox", "eml", "zip")
+FORMATS = ("json", "jsonl", "csv", "mbox", "eml", "msg", "zip", "tar", "parquet", "arrow")
 SNIFF_BYTES = 64 * 1024
 
-ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+_MAGIC = (
+    (b"PK\x03\x04", "zip"),
+    (b"PK\x05\x06", "zip"),
+    (b"\x1f\x8b", "tar"),  # gzip: a .tar.gz (a gzipped single file is refused by the tar reader)
+    (b"BZh", "tar"),
+    (b"\xfd7zXZ\x00", "tar"),
+    (b"PAR1", "parquet"),
+    (b"ARROW1", "arrow"),  # Arrow IPC file, also Feather v2
+    (b"FEA1", "arrow"),  # Feather v1
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "msg"),  # OLE2 compound file (Outlook .msg)
+    (b"!BDN", "pst"),  # Outlook .pst / .ost
+)
+_TAR_MAGIC_OFFSET = 257
 _EXTENSIONS = {
     ".json": "json",
     ".jsonl": "jsonl",
@@ -31,6 +45,20 @@ _EXTENSIONS = {
     ".mbx": "mbox",
     ".eml": "eml",
     ".zip": "zip",
+    ".tar": "tar",
+    ".tgz": "tar",
+    ".tbz2": "tar",
+    ".gz": "tar",
+    ".bz2": "tar",
+    ".xz": "tar",
+    ".parquet": "parquet",
+    ".arrow": "arrow",
+    ".arrows": "arrow",
+    ".feather": "arrow",
+    ".ipc": "arrow",
+    ".msg": "msg",
+    ".pst": "pst",
+    ".ost": "pst",
 }
 CSV_DELIMITERS = (",", ";", "\t", "|")
 _FIRST_LINE = re.compile(r"[^\r\n]*")
@@ -41,9 +69,14 @@ def extension_format(filename: str) -> str | None:
 
 
 def detect_format(data: bytes, filename: str) -> str | None:
-    """The reader to use for `data` ("json", "jsonl", "csv", "mbox", "eml", "zip") or None."""
-    if data.startswith(ZIP_MAGIC):
-        return "zip"
+    """The reader to use for `data` (one of `FORMATS`, or "pst") or None when unknown.
+
+    `data` may be just the first `SNIFF_BYTES` of the file."""
+    for magic, format_name in _MAGIC:
+        if data.startswith(magic):
+            return format_name
+    if data[_TAR_MAGIC_OFFSET : _TAR_MAGIC_OFFSET + 5] == b"ustar":
+        return "tar"
     by_extension = extension_format(filename)
     encoding, skip = text_encoding(data)
     head = data[skip : skip + SNIFF_BYTES].decode(encoding, errors="replace").lstrip("\ufeff")
@@ -54,13 +87,20 @@ def detect_format(data: bytes, filename: str) -> str | None:
         return "jsonl" if by_extension == "jsonl" or _first_line_is_object(stripped) else "json"
     if head.startswith("From "):
         return "mbox"
-    if looks_like_headers(head):
+    if looks_like_headers(head) and not _is_csv_header_row(head):
         return "eml"
     if by_extension is not None:
         return by_extension
     if looks_like_email_csv_header(head):
         return "csv"
     return None
+
+
+def _is_csv_header_row(head: str) -> bool:
+    """A first line like `"Subject","Body","From: (Name)",...` (an Outlook CSV export) also
+    matches the "Name:" shape of a header; a real header's name never holds quotes or commas."""
+    name = head.partition(":")[0]
+    return any(mark in name for mark in '",;\t|') and looks_like_email_csv_header(head)
 
 
 def _first_line_is_object(text: str) -> bool:

@@ -24,7 +24,9 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "body": ("body", "text", "content", "message", "plain", "body_text", "text_body", "body_plain"),
     "html": ("html", "body_html", "html_body"),
     "date": ("date", "sent", "timestamp", "time", "sent_at", "datetime", "date_sent"),
-    "folder": ("folder", "x_folder", "mailbox", "path", "file", "filename"),
+    "folder": ("folder", "x_folder", "mailbox", "path", "labels", "x_gmail_labels"),
+    # the file an email came from ("allen-p/inbox/1."): its source, and its directory the folder
+    "file": ("file", "file_name", "filename"),
     "in_reply_to": ("in_reply_to", "inreplyto", "reply_to_id"),
     "thread_id": ("thread_id", "thread", "references", "conversation_id"),
 }
@@ -86,6 +88,8 @@ def as_text(value: Any, field: str) -> str:
         raise FieldValueError(f"field '{field}' is {json.dumps(value)}, not text")
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, bytes):  # a binary Parquet/Arrow column; bad bytes repaired later
+        return value.decode("utf-8", errors="surrogateescape")
     if isinstance(value, list | tuple):
         parts = [as_text(item, field) for item in value if item is not None]
         return ("\n" if field in ("body", "html") else " ").join(parts)

@@ -5,7 +5,9 @@ what makes half a million Enron messages practical. The body of a plain single-p
 (text/plain or text/html, 7bit/8bit) is taken as it is. Anything else (multipart, base64,
 quoted-printable) goes through the stdlib parser with `email.policy.default`, falling back to
 `compat32` when that chokes on broken headers; the text/plain part is preferred, else the HTML
-part is converted to text. Encoded-word headers ("=?utf-8?q?...?=") are decoded.
+part is converted to text. Encoded-word headers ("=?utf-8?q?...?=") are decoded. Attachments
+(parts with a file name or an "attachment" disposition, attached emails) are kept with their
+name, type, size and text (`tools.attachments`); one whose text cannot be read is a note.
 """
 
 from __future__ import annotations
@@ -89,10 +91,15 @@ def parse_message(raw: str | bytes) -> tuple[dict[str, Any], list[tuple[str, str
                 notes.append(("undecodable", note))
         fields["html" if content_type.startswith("text/html") else "body"] = body
     else:
-        body, is_html, note = _body_from_full_parse(raw)
+        message, body_part = _full_parse(raw)
+        body, note = _payload_text(body_part) if body_part is not None else ("", None)
         if note:
             notes.append(("undecodable", note))
+        is_html = body_part is not None and body_part.get_content_subtype() == "html"
         fields["html" if is_html else "body"] = body
+        attachments = _attachments(message, body_part, notes)
+        if attachments:
+            fields["attachments"] = attachments
     return fields, notes
 
 
@@ -134,17 +141,80 @@ def _decode_words(value: str) -> str:
         return value
 
 
-def _body_from_full_parse(raw: str | bytes) -> tuple[str, bool, str | None]:
-    """(text, is_html, decode note) via the stdlib parser, strict policy first."""
+def _full_parse(raw: str | bytes) -> tuple[Message, Message | None]:
+    """(message, body part) via the stdlib parser, strict policy first."""
     try:
-        part = _parse(raw, email.policy.default).get_body(preferencelist=("plain", "html"))
+        message = _parse(raw, email.policy.default)
+        return message, message.get_body(preferencelist=("plain", "html"))  # type: ignore[attr-defined]
     except Exception:  # policy.default raises on some broken headers; compat32 does not
         logger.debug("policy.default failed; retrying with compat32", exc_info=True)
-        part = _first_text_part(_parse(raw, email.policy.compat32))
-    if part is None:
-        return "", False, None
-    text, note = _payload_text(part)
-    return text, part.get_content_subtype() == "html", note
+        message = _parse(raw, email.policy.compat32)
+        return message, _first_text_part(message)
+
+
+def _attachments(
+    message: Message, body_part: Message | None, notes: list[tuple[str, str]]
+) -> list[Any]:
+    """The message's attachments described, notes added for the unreadable ones."""
+    from tools.attachments import MAX_ATTACHMENTS, describe_attachment
+
+    found = []
+    for part in _attachment_parts(message, body_part):
+        if len(found) >= MAX_ATTACHMENTS:
+            notes.append(
+                ("attachments", f"more than {MAX_ATTACHMENTS} attachments; the rest not kept")
+            )
+            break
+        name = _decode_words(str(part.get_filename() or ""))
+        content_type = part.get_content_type()
+        try:
+            if content_type == "message/rfc822":
+                inner = part.get_payload()
+                data = inner[0].as_bytes() if isinstance(inner, list) and inner else b""
+            else:
+                payload = part.get_payload(decode=True)
+                data = payload if isinstance(payload, bytes) else b""
+        except Exception as error:  # hostile encodings: keep the name, say why there is no data
+            data = b""
+            notes.append(
+                ("attachment", f"attachment {name or content_type!r} undecodable: {error}")
+            )
+        attachment, problem = describe_attachment(name, content_type, data)
+        if problem:
+            notes.append(
+                ("attachment", f"attachment {attachment.name or content_type!r} unreadable "
+                 f"({problem}); kept without its text")
+            )  # fmt: skip
+        found.append(attachment)
+    return found
+
+
+def _attachment_parts(message: Message, body_part: Message | None) -> list[Message]:
+    """Parts that are attachments, without descending into attached emails."""
+    parts: list[Message] = []
+    stack = [message]
+    while stack:
+        part = stack.pop()
+        if part.get_content_type() == "message/rfc822" and part is not message:
+            parts.append(part)
+        elif part.is_multipart():
+            payload = part.get_payload()
+            if isinstance(payload, list):
+                stack.extend(reversed(payload))
+        elif part is not body_part and part is not message and _is_attachment(part):
+            parts.append(part)
+        elif part is message and part is not body_part and _is_attachment(part):
+            parts.append(part)  # a message whose whole content is one attached file
+    return parts
+
+
+def _is_attachment(part: Message) -> bool:
+    disposition = str(part.get("content-disposition", "")).split(";")[0].strip().lower()
+    return (
+        disposition == "attachment"
+        or bool(part.get_filename())
+        or (part.get_content_maintype() not in ("text", "multipart") and disposition != "inline")
+    )
 
 
 def _parse(raw: str | bytes, policy: Any) -> Message:

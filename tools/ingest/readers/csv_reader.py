@@ -109,7 +109,7 @@ def _add_export_row(
     file_name = record.get("file") or record.get("filename") or record.get("path") or ""
     extra: dict[str, str] = {}
     if file_name:
-        extra["origin"] = file_name
+        extra["file"] = file_name
         extra["folder"] = posixpath.dirname(file_name.replace("\\", "/"))
     if record.get("id"):
         extra["id"] = record["id"]
