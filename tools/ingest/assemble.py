@@ -45,6 +45,8 @@ Note = tuple[str, str]  # (kind, reason) of a "repaired" problem
 
 def quote(value: Any) -> str:
     """A short, single-line rendering of a bad value for a problem report."""
+    if isinstance(value, datetime):  # a Parquet/Arrow timestamp
+        value = value.isoformat(sep=" ")
     text = collapse_whitespace(value if isinstance(value, str) else repr(value))
     return text if len(text) <= QUOTE_CAP else text[: QUOTE_CAP - 1] + "…"
 

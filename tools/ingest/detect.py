@@ -17,6 +17,7 @@ from pathlib import PurePosixPath
 
 from tools.ingest.decode import text_encoding
 from tools.ingest.fields import canonical_field, normalise_key
+from tools.ingest.readers.csv_layouts import OutlookLayout, thunderbird_offset
 from tools.ingest.rfc822 import looks_like_headers
 
 FORMATS = ("json", "jsonl", "csv", "mbox", "eml", "msg", "zip", "tar", "parquet", "arrow")
@@ -91,16 +92,19 @@ def detect_format(data: bytes, filename: str) -> str | None:
         return "eml"
     if by_extension is not None:
         return by_extension
-    if looks_like_email_csv_header(head):
+    if looks_like_email_csv_header(head) or looks_like_thunderbird_csv(head):
         return "csv"
     return None
 
 
 def _is_csv_header_row(head: str) -> bool:
-    """A first line like `"Subject","Body","From: (Name)",...` (an Outlook CSV export) also
-    matches the "Name:" shape of a header; a real header's name never holds quotes or commas."""
+    """A first line like `"Subject","Body","From: (Name)",...` (an Outlook CSV export) or
+    `"Re: lunch","a@x",...` (a Thunderbird one) also matches the "Name:" shape of a header; a real
+    header's name never holds quotes or delimiters."""
     name = head.partition(":")[0]
-    return any(mark in name for mark in '",;\t|') and looks_like_email_csv_header(head)
+    return any(mark in name for mark in '",;\t|') and (
+        looks_like_email_csv_header(head) or looks_like_thunderbird_csv(head)
+    )
 
 
 def _first_line_is_object(text: str) -> bool:
@@ -121,14 +125,27 @@ def csv_delimiter(first_line: str, filename: str = "") -> str:
     return max(CSV_DELIMITERS, key=first_line.count)
 
 
-def looks_like_email_csv_header(head: str) -> bool:
-    """True when the first line is a delimited header naming at least one email field."""
+def _first_csv_row(head: str) -> list[str]:
     first_line = _FIRST_LINE.match(head).group()  # type: ignore[union-attr]
     delimiter = csv_delimiter(first_line)
     if delimiter not in first_line:
-        return False
+        return []
     try:
-        names = next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
+        return next(csv.reader(io.StringIO(first_line), delimiter=delimiter))
     except (csv.Error, StopIteration):
-        return False
-    return any(canonical_field(name) or normalise_key(name) == "message" for name in names)
+        return []
+
+
+def looks_like_thunderbird_csv(head: str) -> bool:
+    """True when the first line is a row of a Thunderbird ImportExportTools export (no header)."""
+    row = _first_csv_row(head)
+    return bool(row) and thunderbird_offset(row) is not None
+
+
+def looks_like_email_csv_header(head: str) -> bool:
+    """True when the first line is a delimited header naming at least one email field."""
+    names = _first_csv_row(head)
+    return any(canonical_field(name) or normalise_key(name) == "message" for name in names) or (
+        bool(names)
+        and OutlookLayout.from_header([normalise_key(name) for name in names]) is not None
+    )

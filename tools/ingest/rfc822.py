@@ -52,6 +52,9 @@ _FALLBACK_HEADERS = {
     "thread-topic": "thread_id",
     "x-folder": "folder",
 }
+# Gmail Takeout's labels ("Inbox,Important,Opened,Category Personal") become the folder, without
+# the read states, which are not places.
+_GMAIL_STATES = {"opened", "unread"}
 
 
 def looks_like_headers(text: str) -> bool:
@@ -78,6 +81,10 @@ def parse_message(raw: str | bytes) -> tuple[dict[str, Any], list[tuple[str, str
         value = headers.get(name)
         if value and field not in fields:
             fields[field] = _decode_words(value)
+    labels = headers.get("x-gmail-labels")
+    if labels and "folder" not in fields:
+        kept = [x.strip() for x in _decode_words(labels).split(",") if x.strip()]
+        fields["folder"] = ", ".join(x for x in kept if x.lower() not in _GMAIL_STATES) or None
     content_type = headers.get("content-type", "text/plain").lower()
     encoding = headers.get("content-transfer-encoding", "").strip().lower()
     if (

@@ -1,5 +1,7 @@
-"""CSV reader: named columns (any of the accepted field names), or the two-column `file,message`
-export where `message` is a raw RFC 822 email (the Enron Kaggle format).
+"""CSV reader: named columns (any of the accepted field names, Outlook's `From: (Name)` /
+`From: (Address)` pairs and split `Date Sent` / `Time Sent` included), Thunderbird
+ImportExportTools exports without a header row (see `csv_layouts`), or the two-column
+`file,message` export where `message` is a raw RFC 822 email (the Enron Kaggle format).
 
 The export is recognised by its header: a `message` column and no other email field. Its `file`
 column ("allen-p/_sent_mail/1.") becomes the email's source, and its directory the email's folder
@@ -20,6 +22,7 @@ from tools.ingest.detect import csv_delimiter
 from tools.ingest.fields import canonical_field, normalise_key
 from tools.ingest.problems import IngestError
 from tools.ingest.readers import ReadContext
+from tools.ingest.readers.csv_layouts import OutlookLayout, thunderbird_offset, thunderbird_record
 from tools.ingest.readers.mail_reader import add_raw_message
 
 _FIELD_SIZE_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -43,27 +46,79 @@ def read_csv(data: bytes, source: str, context: ReadContext) -> str:
     stream.seek(0)
     rows = csv.reader(stream, delimiter=delimiter)
     try:
-        header = [normalise_key(name) for name in next(rows)]
+        first_row = next(rows)
     except csv.Error as error:
         raise IngestError(f"{source} has an unreadable CSV header: {error}") from None
-    if not any(canonical_field(name) for name in header):
-        raise IngestError(
-            f"{source}: no email columns in the CSV header ({', '.join(header[:10])}); "
-            f"expected e.g. from, to, subject, body, date, or a file,message export"
-        )
+    header = [normalise_key(name) for name in first_row]
+    outlook = OutlookLayout.from_header(header)
+    if not (outlook or any(canonical_field(name) for name in header)):
+        offset = thunderbird_offset(first_row)
+        if offset is None:
+            raise IngestError(
+                f"{source}: no email columns in the CSV header ({', '.join(header[:10])}); "
+                f"expected e.g. from, to, subject, body, date, or a file,message export"
+            )
+        _read_thunderbird(first_row, rows, offset, source, context)
+        return "csv-thunderbird"
     is_export = "message" in header and set(header) <= _RFC822_COLUMNS
-    _read_rows(rows, header, is_export, source, context)
+    _read_rows(rows, header, is_export, source, context, outlook)
+    _report_unbalanced_quotes(data, source, context)
+    return "csv-rfc822" if is_export else ("csv-outlook" if outlook else "csv")
+
+
+def _report_unbalanced_quotes(data: bytes, source: str, context: ReadContext) -> None:
     if data.count(b'"') % 2:
         context.log.repair(
             source,
             "end of file",
             "the file ends inside a quoted field (truncated?); the last row was kept as read",
         )
-    return "csv-rfc822" if is_export else "csv"
+
+
+def _read_thunderbird(
+    first_row: list[str], rows: Any, offset: int, source: str, context: ReadContext
+) -> None:
+    """ImportExportTools rows: no header, six or seven cells after the optional folder cell."""
+    context.assembler.add_record(thunderbird_record(first_row, offset), source, "row 1 (line 1)")
+    number, next_line = 1, rows.line_num + 1
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            number += 1
+            context.log.reject(
+                source,
+                f"row {number} (line {next_line})",
+                f"unreadable CSV: {error}",
+                kind="csv error",
+            )
+            next_line = rows.line_num + 1
+            continue
+        first_line, next_line = next_line, rows.line_num + 1
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        number += 1
+        location = f"row {number} (line {first_line})"
+        if not 6 <= len(row) - offset <= 7:
+            context.log.reject(
+                source,
+                location,
+                f"row has {len(row)} fields; a Thunderbird export row has {6 + offset} or {7 + offset}",
+                kind="column count",
+            )
+            continue
+        context.assembler.add_record(thunderbird_record(row, offset), source, location)
 
 
 def _read_rows(
-    rows: Any, header: list[str], is_export: bool, source: str, context: ReadContext
+    rows: Any,
+    header: list[str],
+    is_export: bool,
+    source: str,
+    context: ReadContext,
+    outlook: OutlookLayout | None = None,
 ) -> None:
     width = len(header)
     log = context.log
@@ -97,6 +152,8 @@ def _read_rows(
             )
             continue
         record = dict(zip(header, row, strict=True))
+        if outlook is not None:
+            record = outlook.record(record)
         if is_export:
             _add_export_row(record, source, location, context)
         else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import mailbox
 import os
-import posixpath
 import tempfile
 from typing import Any
 
@@ -50,18 +49,11 @@ def add_raw_message(
     context.assembler.add(fields, source, location, [*(notes or ()), *parse_notes])
 
 
-def _member_folder(source: str) -> dict[str, str]:
-    """For "archive.zip!inbox/3.eml": folder "inbox" (used when no X-Folder header says otherwise)."""
-    _, bang, member = source.partition("!")
-    folder = posixpath.dirname(member) if bang else ""
-    return {"folder": folder} if folder else {}
-
-
 def read_eml(data: bytes, source: str, context: ReadContext) -> str:
     raw = data.lstrip(b"\r\n\t ")
     if not raw:
         raise IngestError(f"{source} is empty")
-    add_raw_message(raw, source, "message 1", context, defaults=_member_folder(source))
+    add_raw_message(raw, source, "message 1", context)
     return "eml"
 
 
@@ -92,7 +84,6 @@ def read_mbox(data: bytes, source: str, context: ReadContext) -> str:
 
 
 def _read_pieces(box: mailbox.mbox, source: str, context: ReadContext) -> None:
-    defaults = _member_folder(source)
     pending: bytes | None = None
     pending_notes: list[tuple[str, str]] = []
     number = 0
@@ -121,12 +112,9 @@ def _read_pieces(box: mailbox.mbox, source: str, context: ReadContext) -> None:
                 source,
                 f"message {number}",
                 context,
-                defaults=defaults,
                 notes=pending_notes,
             )
         pending, pending_notes = rest, []
         number += 1
     if pending is not None:
-        add_raw_message(
-            pending, source, f"message {number}", context, defaults=defaults, notes=pending_notes
-        )
+        add_raw_message(pending, source, f"message {number}", context, notes=pending_notes)
