@@ -46,6 +46,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--source", required=True, help="email file: json, jsonl, csv, mbox, eml, zip"
     )
     parser.add_argument("--query", required=True, help="the question to investigate")
+    add_run_options(parser)
+    return parser.parse_args(argv)
+
+
+def add_run_options(parser: argparse.ArgumentParser) -> None:
+    """The budget, model and output flags shared with `python -m pipeline.evaluate`."""
     parser.add_argument(
         "--max-chunks", type=int, default=Budget().max_chunks, help="1-10 (clamped)"
     )
@@ -71,7 +77,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--config", help="ZenML run config YAML (settings, environment, secrets) for remote stacks"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    return parser.parse_args(argv)
 
 
 def is_remote(source: str) -> bool:
@@ -128,6 +133,15 @@ def check_input(source: str, query: str, max_bytes: int) -> None:
         raise BadInput(f"{source}: {error}") from None
     if found == 0:
         raise BadInput(f"{source}: no emails could be read from this file")
+
+
+def budget_of(args: argparse.Namespace) -> Budget:
+    return Budget(
+        max_chunks=args.max_chunks,
+        max_iterations=args.max_iterations,
+        max_usd_total=args.max_usd,
+        max_tokens_total=args.max_tokens,
+    )
 
 
 def llm_settings(args: argparse.Namespace) -> LLMSettings:
@@ -263,12 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     from tools.ingest import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes or DEFAULT_MAX_BYTES
-    budget = Budget(
-        max_chunks=args.max_chunks,
-        max_iterations=args.max_iterations,
-        max_usd_total=args.max_usd,
-        max_tokens_total=args.max_tokens,
-    )
+    budget = budget_of(args)
     try:
         source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
         check_input(source, args.query, max_bytes)

@@ -277,6 +277,48 @@ class LLMClient:
             )
         return LLMReply(parsed=parsed, record=record, raw_text=raw_text)
 
+    def embed(
+        self, texts: list[str], model: str, usd_per_mtok: float | None = None
+    ) -> tuple[list[list[float]] | None, LLMCallRecord]:
+        """Embedding vectors of `texts` from the endpoint's /v1/embeddings (None when the call
+        failed, e.g. a server without embeddings; the record says why). `usd_per_mtok` prices
+        the tokens (else the genai-prices table, which may not know the model). Never raises."""
+        started = time.perf_counter()
+        vectors: list[list[float]] | None = None
+        tokens, error, request_id, retries = 0, None, None, 0
+        try:
+            raw = self._sdk.embeddings.with_raw_response.create(model=model, input=texts)
+            retries, request_id = raw.retries_taken, raw.request_id
+            reply = raw.parse()
+            tokens = reply.usage.prompt_tokens if reply.usage else 0
+            vectors = [item.embedding for item in sorted(reply.data, key=lambda d: d.index)]
+            if len(vectors) != len(texts):
+                error, vectors = f"got {len(vectors)} vectors for {len(texts)} texts", None
+        except openai.APIError as err:
+            trace = _CallTrace()
+            trace.add_failed_request(err)
+            retries, request_id = trace.retries, trace.request_id
+            error = self._describe_api_error(err, retries)
+        except openai.OpenAIError as err:
+            error = f"{type(err).__name__}: {err}"
+        prices = None
+        if usd_per_mtok is not None:
+            prices = LLMSettings(input_usd_per_mtok=usd_per_mtok, output_usd_per_mtok=0.0)
+        cost, price_source = cost_usd(model, tokens, 0, prices)
+        record = LLMCallRecord(
+            model=model,
+            purpose="embed",
+            input_tokens=tokens,
+            latency_s=time.perf_counter() - started,
+            cost_usd=cost,
+            cost_known=cost is not None,
+            price_source=price_source,
+            request_id=request_id,
+            retries=retries,
+            error=self._scrub(error) if error else None,
+        )
+        return vectors, record
+
     # --- Exchanges --------------------------------------------------------------------------------
 
     def _exchange(

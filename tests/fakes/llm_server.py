@@ -1,11 +1,12 @@
 """Loopback OpenAI-compatible server: a TEST DOUBLE that stands in for a model, never a model.
 
-Stdlib only. It answers `POST /v1/chat/completions` and `GET /v1/models` on 127.0.0.1 with
-deterministic, schema-valid replies built by tests/fakes/replies.py from the prompt contract, and
-marks every response with the header `X-Test-Double: fake-llm-server`. It can inject faults
-(http429, http500, timeout, malformed, refusal, truncated) at a seeded rate or on a fixed
-schedule, misbehave on purpose (`behaviour=`), refuse json_schema response formats like a local
-server that lacks them, and replay scripted replies. Every request is recorded for assertions.
+Stdlib only. It answers `POST /v1/chat/completions`, `POST /v1/embeddings` and `GET /v1/models`
+on 127.0.0.1 with deterministic, schema-valid replies built by tests/fakes/replies.py (and
+eval_replies.py) from the prompt contract, and marks every response with the header
+`X-Test-Double: fake-llm-server`. It can inject faults (http429, http500, timeout, malformed,
+refusal, truncated) at a seeded rate or on a fixed schedule, misbehave on purpose
+(`behaviour=`), refuse json_schema response formats like a local server that lacks them, and
+replay scripted replies. Every request is recorded for assertions.
 
 Importable:
     with FakeLLMServer(faults={"http429": 0.3}, seed=0) as server:
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.fakes import eval_replies
 from tests.fakes.replies import BEHAVIOURS, build_reply, detect_task, normalise_task, prompt_text_of
 
 FAULT_KINDS = ("http429", "http500", "timeout", "malformed", "refusal", "truncated")
@@ -72,6 +74,8 @@ class FakeLLMServer:
     api_key: when set, requests without `Authorization: Bearer <api_key>` get HTTP 401.
     latency_for: optional rule `prompt -> latency in ms` (None falls back to `latency_ms`), so a
         test can hold some chunks' requests while others finish.
+    embeddings: answer `POST /v1/embeddings` with stable hash embeddings (eval_replies.py);
+        False makes it a 404, like a server without embeddings.
     """
 
     def __init__(
@@ -91,6 +95,7 @@ class FakeLLMServer:
         api_key: str | None = None,
         models: tuple[str, ...] = DEFAULT_MODELS,
         latency_for: Callable[[str], float | None] | None = None,
+        embeddings: bool = True,
     ) -> None:
         faults = dict(faults or {})
         for kind in [*faults, *(k for k in fault_schedule or [] if k)]:
@@ -103,6 +108,7 @@ class FakeLLMServer:
         self.host, self.port = host, port
         self.latency_ms = latency_ms
         self.latency_for = latency_for
+        self.embeddings = embeddings  # False: POST /v1/embeddings is a 404, like many servers
         self.faults = faults
         self.fault_schedule = list(fault_schedule or [])
         self.sufficient_after = sufficient_after
@@ -360,6 +366,10 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             body = None
         record = self._new_record(body)
+        if self.path.rstrip("/") in ("/v1/embeddings", "/embeddings") and self.fake.embeddings:
+            status, payload = eval_replies.embeddings_payload(body)
+            self._send(record, _Outcome(status, payload))
+            return
         if self.path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send(record, _error(404, f"no route for POST {self.path}", "not_found"))
             return

@@ -21,13 +21,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-TASKS = ("plan", "reflect", "summarize", "decompose", "synthesize")
+TASKS = ("plan", "reflect", "summarize", "decompose", "synthesize", "answer", "judge")
 SCHEMA_TASKS = {
     "Plan": "plan",
     "Reflection": "reflect",
     "Finding": "summarize",
     "DecompositionProposal": "decompose",
     "Synthesis": "synthesize",
+    "CitedAnswer": "answer",  # evaluation baselines (tests/fakes/eval_replies.py)
+    "AnswerJudgement": "judge",
 }
 BEHAVIOURS = (
     "normal",
@@ -327,4 +329,10 @@ def build_reply(
         return decompose_reply(facts, behaviour)
     if task == "synthesize":
         return synthesis_reply(facts, behaviour)
+    if task in ("answer", "judge"):
+        from tests.fakes import eval_replies
+
+        if task == "answer":
+            return eval_replies.answer_reply(facts, prompt_text)
+        return eval_replies.judge_reply(prompt_text)
     raise ValueError(f"unknown task {task!r}: use one of {list(TASKS)}")
