@@ -158,8 +158,9 @@ def result_json(run_id: str) -> dict[str, Any]:
         "judge": summary.judge,
         "model": summary.model,
         "strategies": strategies,
-        "by_kind": {s: {k: f.model_dump() for k, f in kinds.items()}
-                    for s, kinds in summary.by_kind.items()},  # fmt: skip
+        "by_kind": {
+            s: {k: f.model_dump() for k, f in kinds.items()} for s, kinds in summary.by_kind.items()
+        },  # fmt: skip
         "questions": [q.model_dump() for q in summary.questions],
     }
 

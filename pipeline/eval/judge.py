@@ -16,10 +16,11 @@ from pipeline.eval.schemas import AnswerJudgement, Judge
 
 LEXICAL_PASS = 0.5
 _FACT = re.compile(r"\$?\d[\d,.]*%?[kKmM]?|\b[A-Z][\w'-]{2,}")
-_NOT_FACTS = frozenset(
-    "The A An And But For From This That These Those After Before When Where Who What Which "
-    "He She They It His Her Their On In At By To Of With As Yes No".split()
-)
+_NOT_FACTS_TEXT = """
+    The A An And But For From This That These Those After Before When Where Who What Which He She
+    They It His Her Their On In At By To Of With As Yes No
+"""
+_NOT_FACTS = frozenset(_NOT_FACTS_TEXT.split())
 
 
 def key_facts(reference: str) -> list[str]:

@@ -68,9 +68,13 @@ def get_evaluation(run_id_or_name: str) -> EvaluationView:
 
 
 def load_cells(run_id: str) -> list[CellResult]:
-    """Every finished cell's result (failed cells included), in the evaluation's cell order."""
+    """Every finished cell's result in the evaluation's cell order: once summarised, exactly
+    the cells the summary scored (failed ones included); while running, the finished steps'."""
     view = get_evaluation(run_id)
     steps = _latest_steps(view.run_id)
+    summary_step = steps.get("summarize_evaluation")
+    if summary_step is not None and summary_step.inputs.get("cells"):
+        return [artifact.load() for artifact in summary_step.inputs["cells"]]
     cells = [_output_of(steps.get(name), "cell") for name in view.cells]
     return [cell for cell in cells if cell is not None]
 
@@ -99,9 +103,9 @@ def _view(run: Any, steps: dict[str, Any] | None) -> EvaluationView:
             if step_run.status.is_failed and info and info.message:
                 error = f"{step_run.name}: {info.message}"
                 break
-    if status == "running" and isinstance(meta.get("pid"), int):
-        if not _process_alive(int(meta["pid"]), _utc(run.created)):
-            status, error = "stale", "the process running this evaluation has exited"
+    pid = meta.get("pid")
+    if status == "running" and isinstance(pid, int) and not _process_alive(pid, _utc(run.created)):
+        status, error = "stale", "the process running this evaluation has exited"
     return EvaluationView(
         run_id=str(run.id),
         name=run.name,

@@ -6,7 +6,7 @@ direct and RAG prompts, the answer judge, and a stable hash embedding for `/v1/e
   shares a word);
 - `judge` (`AnswerJudgement`): correct when the candidate repeats at least half of the
   reference's words of four letters or more;
-- embeddings: every word of the text hashed (blake2b) to one of EMBEDDING_DIMENSIONS signed
+- embeddings: every word of the text (stopwords dropped) hashed (blake2b) to one of EMBEDDING_DIMENSIONS signed
   buckets, the sum L2-normalised; the same text always gives the same vector, and texts that
   share words are close.
 """
@@ -20,15 +20,20 @@ import re
 import struct
 from typing import Any
 
-EMBEDDING_DIMENSIONS = 64
+from tests.fakes.replies import STOPWORDS
+
+EMBEDDING_DIMENSIONS = 256
 MAX_CITED_IDS = 5
 _ID_LINE = re.compile(r"^[ \t]*\[id:\s*([^\]\n]+?)\s*\](.*)$", re.MULTILINE)
-_TAG = {name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL) for name in ("reference", "candidate")}
+_TAG = {
+    name: re.compile(rf"<{name}>(.*?)</{name}>", re.DOTALL) for name in ("reference", "candidate")
+}
 _WORD = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str, minimum: int = 3) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if len(w) >= minimum}
+    """The distinct words of `text` of `minimum` letters or more, stopwords dropped."""
+    return {w for w in _WORD.findall(text.lower()) if len(w) >= minimum and w not in STOPWORDS}
 
 
 def answer_reply(facts: Any, prompt: str) -> dict[str, Any]:
