@@ -48,6 +48,9 @@ class ToolResult(BaseModel):
     truncated: bool  # match_count > len(matched_ids)
     stopped: str | None = None  # why a pathological pattern's scan stopped early (partial results)
     literal_fallback: bool = False  # the pattern was not a valid regex and was searched literally
+    # grep/count: ids among `matched_ids` whose match is only in an attachment's text, not in the
+    # subject or body (the email viewer shows that text under the body)
+    attachment_ids: list[str] = []
     error: str | None = None
     elapsed_ms: float
 
@@ -67,8 +70,9 @@ class Preview(BaseModel):
 
 class SearchIndex:
     """Everything the tools scan, built once per corpus: joined subject+body text (lowercased;
-    the original case on first need), lowercased sender and recipient strings, and date
-    timestamps."""
+    the original case on first need), the text of attachments (a second haystack holding only
+    the emails that have some, so a corpus without attachments pays nothing), lowercased sender
+    and recipient strings, and date timestamps."""
 
     _cache: PerCorpus[SearchIndex] = PerCorpus()
 
@@ -85,6 +89,16 @@ class SearchIndex:
         self.lowered = Haystack.build([email.search_text().lower() for email in emails])
         self._text: Haystack | None = None
         self._text_lock = threading.Lock()
+        # positions of the emails with attachment text, and that text (lowercased)
+        self.attachment_positions: list[int] = [
+            position for position, email in enumerate(emails) if email.attachments
+        ]
+        attachment_texts = [emails[p].attachment_text() for p in self.attachment_positions]
+        self.attachment_positions = [
+            p for p, text in zip(self.attachment_positions, attachment_texts, strict=True) if text
+        ]
+        self.attachments_lowered = Haystack.build([t.lower() for t in attachment_texts if t])
+        self._attachments_text: Haystack | None = None
         self.senders: list[str] = [email.sender.lower() for email in emails]
         self.recipients: list[str] = ["\n".join(email.recipients).lower() for email in emails]
         self.timestamps: list[float | None] = [
@@ -106,6 +120,16 @@ class SearchIndex:
             if self._text is None:
                 self._text = Haystack.build([email.search_text() for email in self.corpus])
             return self._text
+
+    @property
+    def attachments_text(self) -> Haystack:
+        """The attachment texts in their own case, built on first use (as `text`)."""
+        with self._text_lock:
+            if self._attachments_text is None:
+                corpus = self.corpus
+                texts = [corpus[p].attachment_text() for p in self.attachment_positions]
+                self._attachments_text = Haystack.build(texts)
+            return self._attachments_text
 
     @property
     def corpus(self) -> Sequence[Email]:
@@ -149,7 +173,8 @@ def grep(
     *,
     limit: int = DEFAULT_LIMIT,
 ) -> ToolResult:
-    """Emails whose subject or body match `pattern` (a regex, case-insensitive, `^`/`$` per line)."""
+    """Emails whose subject, body or attachment text match `pattern` (a regex, case-insensitive,
+    `^`/`$` per line); `attachment_ids` names those matched in an attachment only."""
     return _pattern_tool("grep", corpus, pattern, limit)
 
 
@@ -298,17 +323,36 @@ def _pattern_tool(
         return _error_result(tool, args, prepared.error, started)
     index = SearchIndex.for_corpus(corpus)
     outcome = scan_records(prepared, index.lowered, original=lambda: index.text)
-    return _result(
+    positions, stopped, only_attachments = outcome.positions, outcome.stopped, []
+    if index.attachment_positions and outcome.stopped is None:
+        in_attachments = scan_records(
+            prepared, index.attachments_lowered, original=lambda: index.attachments_text
+        )
+        stopped = in_attachments.stopped
+        found = set(positions)
+        only_attachments = [
+            index.attachment_positions[local]
+            for local in in_attachments.positions
+            if index.attachment_positions[local] not in found
+        ]
+        positions = sorted(found.union(only_attachments))
+    result = _result(
         tool,
         args,
         index,
-        outcome.positions,
+        positions,
         limit,
         started,
         searched=outcome.searched,
-        stopped=outcome.stopped,
+        stopped=stopped,
         literal_fallback=prepared.literal_fallback,
     )
+    if only_attachments:
+        shown = set(result.matched_ids)
+        result.attachment_ids = [
+            index.ids[p] for p in sorted(only_attachments) if index.ids[p] in shown
+        ]
+    return result
 
 
 def _substring_tool(

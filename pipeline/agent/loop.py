@@ -200,6 +200,7 @@ class _ChunkRun:
                     "searched": result.searched,
                     "new_matches": new,
                     "ids_stored": min(len(result.matched_ids), STORED_IDS_PER_TOOL_CALL),
+                    "attachment_ids": result.attachment_ids[:STORED_IDS_PER_TOOL_CALL],
                 },
             )
         return new_total
@@ -365,6 +366,7 @@ def _search_line(call: ToolCall, args: dict[str, str], result: ToolResult) -> st
             (result.truncated, "truncated"),
             (result.stopped, f"partial results: {result.stopped}"),
             (result.literal_fallback, "invalid regex: searched literally"),
+            (result.attachment_ids, f"{len(result.attachment_ids)} only in attachments"),
         )
         if flag
     ]

@@ -1,7 +1,8 @@
 """Reading a cited email: clickable email ids that open the email in a dialog.
 
-Every field of the email is untrusted: headers go through `md_escape`, the body through
-`st.text`, which renders characters and never HTML or Markdown.
+Every field of the email is untrusted: headers and attachment names go through `md_escape`, the
+body and the text of attachments through `st.text`, which renders characters and never HTML or
+Markdown.
 """
 
 from __future__ import annotations
@@ -34,6 +35,31 @@ def render_email(email: Email) -> None:
     )
     st.divider()
     st.text(email.body or "(empty body)")
+    render_attachments(email)
+
+
+def render_attachments(email: Email) -> None:
+    """Each attachment's name, type and size; its text (searched with the email) when it has some."""
+    if not email.attachments:
+        return
+    st.divider()
+    st.markdown(f"**Attachments ({len(email.attachments)})**")
+    for number, attachment in enumerate(email.attachments):
+        label = (
+            f"{md_escape(attachment.name or '(no name)')} · {md_escape(attachment.content_type)} · "
+            f"{_size(attachment.size)}"
+        )
+        if not attachment.text:
+            st.markdown(f"- {label} (no text)")
+            continue
+        with st.expander(f"{label} · text from the attachment", expanded=number == 0):
+            st.text(attachment.text)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"
 
 
 @st.dialog("Email", width="large")

@@ -105,6 +105,12 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
         email_buttons(
             run, event.matched_ids[:MAX_MATCH_BUTTONS], key_prefix=f"replay_match_{event.seq}"
         )
+        in_attachments = event.detail.get("attachment_ids") or []
+        if in_attachments:
+            st.caption(
+                "Matched only in an attachment's text: "
+                + ", ".join(md_escape(str(i)) for i in in_attachments[:MAX_MATCH_BUTTONS])
+            )
     if event.llm is not None:
         record = event.llm
         cols = st.columns(4)
