@@ -85,8 +85,14 @@ def is_remote(source: str) -> bool:
 
 
 def file_fingerprint(path: str) -> str:
-    """sha256 of the file's bytes, streamed (remote sources through ZenML's fileio)."""
+    """sha256 of the file's bytes, streamed (remote sources through ZenML's fileio); for a
+    folder, of every file's relative path and bytes, in sorted order."""
     digest = hashlib.sha256()
+    if not is_remote(path) and Path(path).is_dir():
+        for file in sorted(p for p in Path(path).rglob("*") if p.is_file() and not p.is_symlink()):
+            digest.update(file.relative_to(path).as_posix().encode("utf-8", "surrogateescape"))
+            digest.update(file_fingerprint(str(file)).encode())
+        return digest.hexdigest()
     if is_remote(path):
         from zenml.io.fileio import open as open_file
     else:
@@ -115,8 +121,14 @@ def check_input(source: str, query: str, max_bytes: int) -> None:
     path = Path(source)
     if not path.exists():
         raise BadInput(f"source file not found: {source}")
+    if path.is_dir():  # a folder of mail files (tools.ingest reads it recursively)
+        try:
+            ingest_path(str(path), max_bytes=max_bytes)
+        except IngestError as error:
+            raise BadInput(f"{source}: {error}") from None
+        return
     if not path.is_file():
-        raise BadInput(f"source is not a file: {source}")
+        raise BadInput(f"source is not a file or folder: {source}")
     try:
         size = path.stat().st_size
         check_size(size, path.name, max_bytes)

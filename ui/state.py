@@ -24,6 +24,8 @@ LAUNCH_ERROR = "launch_error"  # a message shown on New analysis after a failed 
 # New analysis widgets
 CORPUS_CHOICE = "corpus_choice"  # "sample" | "upload"
 UPLOAD = "upload_file"
+LOCAL_PICK = "local_pick"  # an entry of the data root (RLM_DATA_DIR)
+LOCAL_PATH = "local_path"  # a path typed instead
 QUERY = "query"
 EXAMPLE_QUERY = "example_query"
 MAX_CHUNKS = "max_chunks"
@@ -46,6 +48,7 @@ COMPARE_B = "compare_b"
 
 SAMPLE = "sample"
 UPLOADED = "upload"
+LOCAL = "local"
 
 _DEFAULT_BUDGET = Budget()
 

@@ -18,6 +18,7 @@ from data.sample import SAMPLE_PATH, load_queries
 from pipeline.agent.llm import resolve_settings
 from pipeline.schemas import MAX_CHUNKS_RANGE, MAX_ITERATIONS_RANGE, Budget, LLMSettings
 from ui import state
+from ui.components import local_source
 from ui.components.corpus_preview import (
     SUPPORTED_FORMATS,
     CorpusPreview,
@@ -55,20 +56,29 @@ def example_questions() -> list[str]:
         return []
 
 
+CORPUS_CHOICE_LABELS = {
+    state.SAMPLE: "Bundled sample (Northwind Energy)",
+    state.UPLOADED: "Upload a mailbox",
+    state.LOCAL: "Open from this machine",
+}
+
+
 def render_corpus_picker() -> CorpusChoice | None:
-    """Bundled sample or an upload; shows the preview, or an error saying what to fix."""
+    """Bundled sample, an upload or a mailbox under the data root; shows the preview, or an
+    error saying what to fix."""
     choice = st.radio(
         "Corpus",
-        options=[state.SAMPLE, state.UPLOADED],
-        format_func=lambda value: (
-            "Bundled sample (Northwind Energy)" if value == state.SAMPLE else "Upload a mailbox"
-        ),
+        options=[state.SAMPLE, state.UPLOADED, state.LOCAL],
+        format_func=CORPUS_CHOICE_LABELS.get,
         horizontal=True,
         key=state.CORPUS_CHOICE,
         persist_state="session",
     )
     if choice == state.SAMPLE:
         return CorpusChoice(preview=preview_file(SAMPLE_PATH), path=SAMPLE_PATH)
+    if choice == state.LOCAL:
+        opened = local_source.render_local_picker()
+        return None if opened is None else CorpusChoice(preview=opened[0], path=opened[1])
 
     uploaded = st.file_uploader(
         f"Drop a file: {SUPPORTED_FORMATS}",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -19,9 +20,26 @@ import streamlit as st
 from pipeline import state_folder
 from ui.components.safe_text import md_escape
 
+if TYPE_CHECKING:
+    from tools.ingest import IngestResult
+
 UPLOAD_DIR = state_folder.STATE_ROOT / "uploads"
-SUPPORTED_FORMATS = "JSON, JSONL, CSV (incl. raw RFC 822 `file,message`), mbox, .eml or .zip"
-_FORMAT_EXTENSIONS = {"json", "jsonl", "csv", "mbox", "eml", "zip"}
+SUPPORTED_FORMATS = (
+    "JSON, JSONL, CSV (named columns, Outlook, Thunderbird or raw RFC 822 `file,message`), "
+    "mbox, .eml, Outlook .msg, Parquet, Arrow, or a .zip/.tar(.gz) of them"
+)
+_FORMAT_EXTENSIONS = {
+    "json",
+    "jsonl",
+    "csv",
+    "mbox",
+    "eml",
+    "msg",
+    "zip",
+    "tar",
+    "parquet",
+    "arrow",
+}
 
 
 @dataclass(frozen=True)
@@ -48,11 +66,15 @@ def preview_bytes(digest: str, filename: str, _data: bytes) -> CorpusPreview:
     """Ingest `_data` (cached by `digest`); raises `tools.ingest.IngestError` when unusable."""
     from tools.ingest import ingest_bytes
 
-    result = ingest_bytes(_data, filename)
+    return preview_of_result(ingest_bytes(_data, filename))
+
+
+def preview_of_result(result: IngestResult) -> CorpusPreview:
+    """The preview of an ingestion (a file, an upload or a folder)."""
     corpus = result.corpus
     dates = corpus.date_range()
     return CorpusPreview(
-        source=filename,
+        source=str(result.source),
         format=str(result.format),
         emails=len(corpus),
         first_date=dates[0].date().isoformat() if dates else None,
