@@ -202,6 +202,7 @@ def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
             "started_at": _utc(step_run.start_time),
             "ended_at": _utc(step_run.end_time) if status in ("done", "cached", "failed") else None,
             "error": error,
+            "step_id": str(step_run.id),
         }
     )
 

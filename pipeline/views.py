@@ -38,6 +38,7 @@ class ChunkView(_Strict):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     error: str | None = None
+    step_id: str | None = None  # the ZenML step run (dashboard links)
 
 
 class RunView(_Strict):

@@ -31,3 +31,20 @@ def configure(config_path: str | os.PathLike[str] | None = None) -> Path:
     os.environ.setdefault("ZENML_ENABLE_RICH_TRACEBACK", "false")
     os.environ.setdefault("ZENML_DYNAMIC_PIPELINE_WORKER_COUNT", "10")
     return path
+
+
+def open_store() -> None:
+    """Open the configured store (on first use: create and migrate the database) under a file
+    lock, so two processes starting at once (the workbench and its dashboard server) never both
+    create it. Call `configure()` first."""
+    import fcntl
+
+    from zenml.client import Client
+
+    lock_path = Path(os.environ["ZENML_CONFIG_PATH"]) / ".store-open.lock"
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            Client().zen_store  # noqa: B018 - the property access creates and migrates the store
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)

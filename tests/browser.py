@@ -46,15 +46,21 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def workbench_server(
-    env: Mapping[str, str], log_path: Path, timeout_s: float = 90
+    env: Mapping[str, str], log_path: Path, timeout_s: float = 90, *, run_ui: bool = False
 ) -> Iterator[str]:
-    """`streamlit run ui/app.py` on a free loopback port with `env`; yields its URL once healthy,
-    stops it afterwards. Output goes to `log_path` (a file, not a pipe: a chatty server must
-    never block), whose tail is in the error when the server dies or never answers."""
+    """`streamlit run ui/app.py` (or, with `run_ui`, `./run_ui.sh` as a user starts it) on a
+    free loopback port with `env`; yields its URL once healthy, stops it afterwards. Output goes
+    to `log_path` (a file, not a pipe: a chatty server must never block), whose tail is in the
+    error when the server dies or never answers."""
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", "ui/app.py", "--server.port", str(port),
-               "--server.headless", "true", "--server.address", "127.0.0.1",
+    options = ["--server.headless", "true", "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false"]  # fmt: skip
+    if run_ui:
+        command = ["bash", "run_ui.sh", *options]
+        env = {**env, "PORT": str(port)}
+    else:
+        command = [sys.executable, "-m", "streamlit", "run", "ui/app.py",
+                   "--server.port", str(port), *options]  # fmt: skip
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT

@@ -36,11 +36,12 @@ def _runs():
 
 def _open_store() -> None:
     """Import ZenML and open (on first use: create and migrate) the store."""
-    from zenml.client import Client
+    from pipeline import (
+        runs,  # noqa: F401 - the slow import, done here once
+        zenml_env,
+    )
 
-    from pipeline import runs  # noqa: F401 - the slow import, done here once
-
-    Client().zen_store  # noqa: B018 - the property access initialises the store
+    zenml_env.open_store()
 
 
 def _open_store_logged() -> None:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import run_store, state
+from ui.components.dashboard_links import render_chunk_link
 from ui.components.replay import render_event, replay_controls
 from ui.components.run_context import require_run
 from ui.components.safe_text import md_escape
@@ -33,6 +34,7 @@ with page_guard("the trajectories"):
     )
     trajectory = trajectories[chunk_id]
     st.caption(md_escape(trajectory.sub_question))
+    render_chunk_link(run, chunk_id, key="dashboard_chunk_link")
     event = replay_controls(trajectory)
     if event is not None:
         st.plotly_chart(trajectory_figure(trajectory, event.seq), key="trajectory_timeline")

@@ -21,6 +21,7 @@ from pipeline.cost_text import (
 )
 from pipeline.views import ChunkView, RunView
 from ui import run_store, state
+from ui.components import dashboard_links
 from ui.components.safe_text import md_escape
 from ui.errors import show_error
 from ui.launcher import launch_failure
@@ -49,6 +50,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
             "cost": chunk_cost_text(chunk, run.model, digits=5),
             "matches": chunk.matches,
             "error": chunk.error or "",
+            "ZenML": dashboard_links.chunk_link(run, chunk),
         }
         for chunk in run.chunks
     ]
@@ -62,6 +64,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
         "cost",
         "matches",
         "error",
+        "ZenML",
     ]
     return pd.DataFrame(rows, columns=columns)
 
@@ -82,6 +85,7 @@ def render_progress(run: RunView) -> None:
             progress_frame(run),
             hide_index=True,
             key="progress_table",
+            column_config={"ZenML": dashboard_links.link_column("step")},
         )
     else:
         st.caption("Planning the decomposition ...")

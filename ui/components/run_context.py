@@ -8,6 +8,7 @@ import streamlit as st
 from pipeline.cost_text import run_cost_text
 from pipeline.views import RunView
 from ui import routes, run_store, state
+from ui.components import dashboard_links
 from ui.components.safe_text import md_escape, short
 
 STATUS_BADGES = {
@@ -41,6 +42,7 @@ def render_sidebar_run() -> None:
         else sum(c.input_tokens + c.output_tokens for c in run.chunks)
     )
     st.sidebar.caption(f"Cost {md_escape(run_cost_text(run))} · {tokens:,} tokens")
+    dashboard_links.render_run_link(run, key="dashboard_run_link", sidebar=True)
 
 
 def require_run() -> RunView:

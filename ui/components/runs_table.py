@@ -11,6 +11,7 @@ import streamlit as st
 from pipeline.cost_text import run_cost_text
 from pipeline.views import RunView
 from ui import run_store
+from ui.components import dashboard_links
 from ui.components.safe_text import md_escape, short
 
 STATUS_LABELS = {"stale": "stale (process gone)"}
@@ -32,10 +33,12 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
             "total cost": run_cost_text(run),
             "mode": run.mode,
             "model": run.model if run.mode == "llm" else "",
+            "ZenML": dashboard_links.run_link(run),
         }
         for run in runs
     ]
     columns = ["run", "query", "started", "status", "chunks", "total cost", "mode", "model"]
+    columns.append("ZenML")
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -50,6 +53,7 @@ def render_history(runs: Sequence[RunView]) -> None:
         key="runs_history",
         column_config={
             "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "ZenML": dashboard_links.link_column("run"),
         },
     )
     stale = [run for run in runs if run.status == "stale"]
