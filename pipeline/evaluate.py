@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,10 @@ from pipeline.run import (
 
 STRATEGY_FIELDS = ("micro_recall", "micro_precision", "f1", "cost_usd", "cost_known",
                    "p50_latency_s", "p95_latency_s", "llm_calls")  # fmt: skip
+
+
+def default_evaluation_name() -> str:
+    return f"eval-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -190,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     from tools.ingest import DEFAULT_MAX_BYTES
 
     max_bytes = args.max_bytes or DEFAULT_MAX_BYTES
-    args.run_name = args.run_name or f"eval-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    args.run_name = args.run_name or default_evaluation_name()
     try:
         source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
         llm = llm_settings(args)

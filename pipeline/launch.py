@@ -1,5 +1,6 @@
-"""Starting a run in the background for the UI: `python -m pipeline.run ... --json` as a detached
-process whose output goes to `.rlm/launches/<run name>/`.
+"""Starting a run in the background for the UI: `python -m pipeline.run ... --json` (or
+`python -m pipeline.evaluate ...` for an evaluation) as a detached process whose output goes to
+`.rlm/launches/<run name>/`.
 
 The API key, when the analyst typed one, reaches the child ONLY through its environment
 (never argv, never a file); log tails shown back are scrubbed of it. The run itself is then
@@ -20,6 +21,8 @@ from typing import Literal
 import psutil
 
 from pipeline import state_folder, zenml_env
+from pipeline.eval.schemas import EvalSettings
+from pipeline.evaluate import default_evaluation_name
 from pipeline.run import default_run_name
 from pipeline.schemas import Budget, LLMSettings
 
@@ -64,31 +67,56 @@ def launch_run(
     run_name = run_name or default_run_name()
     folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
     budget = budget.clamped()
-    argv = [
-        sys.executable,
-        "-m",
-        "pipeline.run",
-        "--source",
-        str(source_path),
-        "--query",
-        query,
-        "--max-chunks",
-        str(budget.max_chunks),
-        "--max-iterations",
-        str(budget.max_iterations),
-        "--model",
-        llm.model,
-        "--run-name",
-        run_name,
-        "--json",
-    ]
-    if llm.base_url:
-        argv += ["--base-url", llm.base_url]
-    if budget.max_usd_total is not None:
-        argv += ["--max-usd", str(budget.max_usd_total)]
-    if budget.max_tokens_total is not None:
-        argv += ["--max-tokens", str(budget.max_tokens_total)]
+    argv = [sys.executable, "-m", "pipeline.run", "--source", str(source_path), "--query", query,
+            *run_option_args(budget, llm), "--run-name", run_name, "--json"]  # fmt: skip
+    return spawn(
+        argv, run_name, folder, child_environment(llm, api_key, share_server_key=share_server_key)
+    )
+
+
+def launch_evaluation(
+    source_path: str,
+    questions_path: str,
+    strategies: list[str],
+    budget: Budget,
+    llm: LLMSettings,
+    settings: EvalSettings,
+    *,
+    api_key: str | None = None,
+    share_server_key: bool = True,
+    run_name: str | None = None,
+    launch_root: Path | None = None,
+) -> LaunchHandle:
+    """Start `python -m pipeline.evaluate ... --json` detached, like `launch_run`."""
+    run_name = run_name or default_evaluation_name()
+    folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
+    budget = budget.clamped()
+    argv = [sys.executable, "-m", "pipeline.evaluate", "--source", str(source_path),
+            "--questions", str(questions_path), "--strategies", ",".join(strategies),
+            *run_option_args(budget, llm), "--context-tokens", str(settings.context_tokens),
+            "--top-k", str(settings.top_k), "--embedding-model", settings.embedding_model,
+            "--run-name", run_name, "--json"]  # fmt: skip
+    if settings.embedding_usd_per_mtok is not None:
+        argv += ["--embedding-usd-per-mtok", str(settings.embedding_usd_per_mtok)]
     env = child_environment(llm, api_key, share_server_key=share_server_key)
+    return spawn(argv, run_name, folder, env)
+
+
+def run_option_args(budget: Budget, llm: LLMSettings) -> list[str]:
+    """The budget and model flags `pipeline.run` and `pipeline.evaluate` share."""
+    args = ["--max-chunks", str(budget.max_chunks), "--max-iterations", str(budget.max_iterations),
+            "--model", llm.model]  # fmt: skip
+    if llm.base_url:
+        args += ["--base-url", llm.base_url]
+    if budget.max_usd_total is not None:
+        args += ["--max-usd", str(budget.max_usd_total)]
+    if budget.max_tokens_total is not None:
+        args += ["--max-tokens", str(budget.max_tokens_total)]
+    return args
+
+
+def spawn(argv: list[str], run_name: str, folder: Path, env: dict[str, str]) -> LaunchHandle:
+    """Run `argv` detached (own session) with its output in `folder`; return its handle."""
     log_path = folder / "stderr.log"
     out = state_folder.open_private(folder / "stdout.json", "wb")
     with out, state_folder.open_private(log_path, "wb") as err:

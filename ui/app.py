@@ -35,6 +35,7 @@ page = st.navigation(
         st.Page(routes.TRAJECTORIES, title="Trajectories", icon=":material/timeline:"),
         st.Page(routes.COST, title="Cost dashboard", icon=":material/payments:"),
         st.Page(routes.RUNS, title="Runs", icon=":material/history:"),
+        st.Page(routes.EVALUATE, title="Evaluate", icon=":material/leaderboard:"),
     ]
 )
 with st.sidebar:

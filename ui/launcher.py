@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from pipeline.eval.schemas import EvalSettings
 from pipeline.schemas import Budget, LLMSettings
 from ui import run_store, state
 from ui.components.analysis_form import CorpusChoice
@@ -48,6 +49,36 @@ def start_run(
     }
     st.session_state[state.LAUNCH_ERROR] = None
     state.select_run(handle.run_name)
+    return handle.run_name
+
+
+def start_evaluation(
+    choice: CorpusChoice,
+    questions_path: str,
+    strategies: list[str],
+    budget: Budget,
+    settings: LLMSettings,
+    eval_settings: EvalSettings,
+    api_key: str | None,
+) -> str:
+    """Launch `pipeline.evaluate` in the background; returns the evaluation's run name."""
+    from pipeline.launch import launch_evaluation
+
+    if not strategies:
+        raise LaunchFailed("Pick at least one strategy before launching.")
+    source_path = choice.source_path()
+    run_store.ensure_store()
+    try:
+        handle = launch_evaluation(
+            str(source_path), questions_path, strategies, budget, settings, eval_settings,
+            api_key=api_key,
+        )  # fmt: skip
+    except Exception as exc:
+        logger.exception("launch_evaluation failed")
+        raise LaunchFailed(str(exc)) from exc
+    logger.info("Launched evaluation %s (pid %s)", handle.run_name, handle.pid)
+    st.session_state[state.EVAL_LAUNCH] = handle
+    st.session_state[state.EVAL_SELECTED] = handle.run_name
     return handle.run_name
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from pipeline.agent.llm import resolve_settings
+from pipeline.eval.schemas import DEFAULT_CONTEXT_TOKENS, DEFAULT_TOP_K
 from pipeline.schemas import Budget
 
 # Run selection (shared by every page and the sidebar)
@@ -46,6 +47,20 @@ RUN_PICKER = "run_picker"
 COMPARE_A = "compare_a"
 COMPARE_B = "compare_b"
 
+# Evaluate
+EVAL_LAUNCH = "eval_launch"  # LaunchHandle of the evaluation started from this session
+EVAL_SELECTED = "eval_selected"  # evaluation run id or name shown in the results
+EVAL_QSET_CHOICE = "eval_qset_choice"  # "bundled" | "upload"
+EVAL_QSET_UPLOAD = "eval_qset_upload"
+EVAL_QUESTIONS = "eval_questions"  # question ids to run
+EVAL_STRATEGIES = "eval_strategies"
+EVAL_CONTEXT_TOKENS = "eval_context_tokens"
+EVAL_TOP_K = "eval_top_k"
+EVAL_CELL = "eval_cell"
+EVAL_COMPARE_A = "eval_compare_a"
+EVAL_COMPARE_B = "eval_compare_b"
+BUNDLED = "bundled"
+
 SAMPLE = "sample"
 UPLOADED = "upload"
 LOCAL = "local"
@@ -70,6 +85,11 @@ def _defaults() -> dict[str, Any]:
         BASE_URL: env_settings.base_url or "",
         API_KEY: "",
         REPLAY_STEP: 1,
+        EVAL_LAUNCH: None,
+        EVAL_SELECTED: None,
+        EVAL_QSET_CHOICE: BUNDLED,
+        EVAL_CONTEXT_TOKENS: DEFAULT_CONTEXT_TOKENS,
+        EVAL_TOP_K: DEFAULT_TOP_K,
     }
 
 
