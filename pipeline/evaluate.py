@@ -50,7 +50,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.evaluate", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--source", required=True, help="email file (as pipeline.run)")
+    parser.add_argument("--source", required=True, help="email file or folder (as pipeline.run)")
     parser.add_argument("--questions", required=True, help="question set: .json or .csv")
     parser.add_argument(
         "--strategies", help="comma-separated: rlm,direct,rag,deterministic (default: all "
@@ -105,8 +105,8 @@ def checked_questions(source: str, questions_path: str, max_bytes: int) -> list[
         raise BadInput(str(error)) from None
     if is_remote(source):
         return questions  # checked by the pipeline's check_questions step
-    if not Path(source).is_file():
-        raise BadInput(f"source file not found: {source}")
+    if not Path(source).exists():
+        raise BadInput(f"source not found: {source}")
     try:
         corpus = ingest_path(source, max_bytes=max_bytes).corpus
     except IngestError as error:
