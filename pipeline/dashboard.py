@@ -6,7 +6,8 @@ serves ZenML's server app (its REST API and the bundled dashboard) on 127.0.0.1 
 store the workbench uses (the SQLite database under ZENML_CONFIG_PATH), without switching the
 workbench to a REST store the way `zenml login --local` would. The server is a child process
 (uvicorn over `zenml.zen_server`) with its own ZenML config folder, pointed at our database,
-with no authentication: it listens on the loopback interface only. This process supervises it
+with no authentication (`--auth` turns ZenML's logins on): it listens on the loopback
+interface only. This process supervises it
 and stops it when it is told to (SIGTERM/SIGINT) or when `--watch-pid` (run_ui.sh passes the
 workbench's pid) exits. When the store already is a ZenML server (`zenml login URL`), there is
 nothing to serve: that server's dashboard shows the runs, and the links point there.
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -78,15 +80,18 @@ def _rest_store_url() -> str | None:
 # --- Serving -----------------------------------------------------------------------------------
 
 
-def server_environment(config_path: Path, store_url: str, local_stores: str) -> dict[str, str]:
-    """The server's environment: its own config folder, our database, no auth, no analytics."""
+def server_environment(
+    config_path: Path, store_url: str, local_stores: str, *, auth: bool = False
+) -> dict[str, str]:
+    """The server's environment: its own config folder, our database, no analytics; no login
+    unless `auth` (then ZenML's own: users, service-account API keys)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ZENML_", "OPENAI_"))}
     env.update(
         ZENML_CONFIG_PATH=str(config_path / "dashboard-server"),
         ZENML_STORE_URL=store_url,
         ZENML_LOCAL_STORES_PATH=local_stores,
         ZENML_SERVER="true",
-        ZENML_SERVER_AUTH_SCHEME="NO_AUTH",
+        ZENML_SERVER_AUTH_SCHEME="OAUTH2_PASSWORD_BEARER" if auth else "NO_AUTH",
         ZENML_SERVER_DEPLOYMENT_TYPE="local",
         ZENML_SERVER_AUTO_ACTIVATE="true",
         ZENML_SERVER_ALLOW_LOCAL_FILE_ACCESS="true",  # artifact previews from the local store
@@ -96,7 +101,37 @@ def server_environment(config_path: Path, store_url: str, local_stores: str) -> 
         ZENML_CUSTOM_SOURCE_ROOT=str(zenml_env.REPO_ROOT),
         PYTHONPATH=str(zenml_env.REPO_ROOT),
     )
+    if auth:
+        env["ZENML_SERVER_JWT_SECRET_KEY"] = _jwt_secret(config_path)
     return env
+
+
+def _jwt_secret(config_path: Path) -> str:
+    """The server's token-signing secret, kept owner-only beside the store (tokens survive a
+    restart)."""
+    path = config_path / "dashboard-server.jwt"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_api_key(service_account: str) -> str:
+    """A new API key for `service_account` (created if missing) in the configured SQL store:
+    the credential a client sets as ZENML_STORE_API_KEY to use a server started with `auth`."""
+    from zenml.client import Client
+    from zenml.models import APIKeyRequest, ServiceAccountRequest
+
+    zenml_env.open_store()
+    store = Client().zen_store
+    try:
+        account = store.get_service_account(service_account)
+    except KeyError:
+        account = store.create_service_account(
+            ServiceAccountRequest(name=service_account, active=True)
+        )
+    key = store.create_api_key(account.id, APIKeyRequest(name=f"key-{secrets.token_hex(4)}"))
+    return str(key.key)
 
 
 def prepare_store() -> tuple[str, str] | None:
@@ -136,7 +171,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-def start_server(port: int, log_path: Path | None = None) -> subprocess.Popen | None:
+def start_server(
+    port: int, log_path: Path | None = None, *, auth: bool = False
+) -> subprocess.Popen | None:
     """Start the dashboard server for the configured store; None when the store is a server."""
     config_path = zenml_env.configure()
     prepared = prepare_store()
@@ -150,7 +187,7 @@ def start_server(port: int, log_path: Path | None = None) -> subprocess.Popen | 
     try:
         return subprocess.Popen(
             command,
-            env=server_environment(config_path, store_url, local_stores),
+            env=server_environment(config_path, store_url, local_stores, auth=auth),
             cwd=zenml_env.REPO_ROOT,
             stdin=subprocess.DEVNULL,
             stdout=output,
@@ -181,7 +218,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def serve(port: int, watch_pid: int | None = None) -> int:
+def serve(port: int, watch_pid: int | None = None, *, auth: bool = False) -> int:
     """Run the dashboard until told to stop or until `watch_pid` exits; the exit code."""
     if port == 0:
         return 0
@@ -191,7 +228,7 @@ def serve(port: int, watch_pid: int | None = None) -> int:
             HOST, port, PORT_ENV,
         )  # fmt: skip
         return 1
-    process = start_server(port)
+    process = start_server(port, auth=auth)
     if process is None:
         return 0
     stopping = []
@@ -217,9 +254,19 @@ def main(argv: list[str] | None = None) -> int:
         "--port", type=int, default=int(os.environ.get(PORT_ENV) or DEFAULT_PORT), help="0: off"
     )
     parser.add_argument("--watch-pid", type=int, help="stop when this process exits")
+    parser.add_argument(
+        "--auth", action="store_true", help="require ZenML logins (users, service-account keys)"
+    )
+    parser.add_argument(
+        "--create-api-key", metavar="ACCOUNT", help="print a new API key for this service account"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    return serve(args.port, args.watch_pid)
+    if args.create_api_key:
+        zenml_env.configure()
+        print(create_api_key(args.create_api_key))  # noqa: T201 - the command's output
+        return 0
+    return serve(args.port, args.watch_pid, auth=args.auth)
 
 
 if __name__ == "__main__":
