@@ -18,12 +18,13 @@ zenml_env.configure()  # before anything imports zenml
 
 import streamlit as st  # noqa: E402
 
-from ui import routes, run_store, state  # noqa: E402
+from ui import auth, routes, run_store, state  # noqa: E402
 from ui.components.run_context import render_sidebar_run  # noqa: E402
 from ui.errors import page_guard  # noqa: E402
 
 st.set_page_config(page_title="RLM Workbench", page_icon=":material/mail:", layout="wide")
 state.init_state()
+auth.require_access()  # a visitor who has not signed in sees only the sign-in form
 run_store.warm_up()
 
 page = st.navigation(
@@ -41,6 +42,7 @@ page = st.navigation(
 with st.sidebar:
     st.markdown("### RLM Workbench")
     st.caption("Recursive-language-model analysis of email corpora")
+    auth.render_account()
     with page_guard("the selected run"):
         render_sidebar_run()
 page.run()

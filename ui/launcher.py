@@ -3,20 +3,24 @@
 `start_run` saves an uploaded corpus, calls `pipeline.launch.launch_run` (a detached background
 process, so closing the tab does not stop it), remembers the handle and the budget in session
 state and selects the run. The API key is passed straight to `launch_run`; it is not stored in
-the handle, the budget or anywhere on disk.
+the handle, the budget or anywhere on disk. When the workbench is exposed, the server's own key
+reaches the run only if the operator shares it (`ui.auth.server_key_shared`). Every launch is
+recorded in the audit log.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
+from pipeline import audit
 from pipeline.eval.schemas import EvalSettings
 from pipeline.schemas import Budget, LLMSettings
-from ui import run_store, state
+from ui import auth, run_store, state
 from ui.components.analysis_form import CorpusChoice
 
 logger = logging.getLogger(__name__)
@@ -37,11 +41,24 @@ def start_run(
     source_path = choice.source_path()
     run_store.ensure_store()
     try:
-        handle = launch_run(str(source_path), query, budget, settings, api_key=api_key)
+        handle = launch_run(
+            str(source_path),
+            query,
+            budget,
+            settings,
+            api_key=api_key,
+            share_server_key=auth.server_key_shared(),
+        )
     except Exception as exc:
         logger.exception("launch_run failed")
         raise LaunchFailed(str(exc)) from exc
     logger.info("Launched run %s (pid %s)", handle.run_name, handle.pid)
+    auth.record(
+        audit.LAUNCH,
+        corpus=corpus_label(choice, source_path),
+        run=handle.run_name,
+        detail=f"{settings.mode} mode; question: {query}",
+    )
     st.session_state[state.ACTIVE_LAUNCH] = handle
     st.session_state[state.LAUNCH_BUDGETS] = {
         **st.session_state.get(state.LAUNCH_BUDGETS, {}),
@@ -71,15 +88,28 @@ def start_evaluation(
     try:
         handle = launch_evaluation(
             str(source_path), questions_path, strategies, budget, settings, eval_settings,
-            api_key=api_key,
+            api_key=api_key, share_server_key=auth.server_key_shared(),
         )  # fmt: skip
     except Exception as exc:
         logger.exception("launch_evaluation failed")
         raise LaunchFailed(str(exc)) from exc
     logger.info("Launched evaluation %s (pid %s)", handle.run_name, handle.pid)
+    auth.record(
+        audit.LAUNCH,
+        corpus=corpus_label(choice, source_path),
+        run=handle.run_name,
+        detail=f"evaluation, {settings.mode} mode; strategies: {', '.join(strategies)}",
+    )
     st.session_state[state.EVAL_LAUNCH] = handle
     st.session_state[state.EVAL_SELECTED] = handle.run_name
     return handle.run_name
+
+
+def corpus_label(choice: CorpusChoice, source_path: Path) -> str:
+    """The corpus as the audit log names it: the analyst's file name and, for an upload, the
+    content-addressed copy the run read."""
+    name = choice.preview.source
+    return name if source_path.name == name else f"{name} ({source_path.name})"
 
 
 def launch_failure(handle: Any) -> str | None:

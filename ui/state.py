@@ -16,6 +16,10 @@ from pipeline.agent.llm import resolve_settings
 from pipeline.eval.schemas import DEFAULT_CONTEXT_TOKENS, DEFAULT_TOP_K
 from pipeline.schemas import Budget
 
+# Sign-in (ui.auth)
+SIGNED_IN = "signed_in"  # True once this session gave the right access token
+ACCESS_TOKEN_INPUT = "access_token_input"  # the sign-in form's password field
+
 # Run selection (shared by every page and the sidebar)
 SELECTED_RUN = "selected_run"  # run id (or name right after a launch) or None
 ACTIVE_LAUNCH = "active_launch"  # LaunchHandle of the run started from this session
@@ -71,6 +75,7 @@ _DEFAULT_BUDGET = Budget()
 def _defaults() -> dict[str, Any]:
     env_settings = resolve_settings()  # model and endpoint from the environment, never the key
     return {
+        SIGNED_IN: False,
         SELECTED_RUN: None,
         ACTIVE_LAUNCH: None,
         LAUNCH_BUDGETS: {},

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline import launch
+from pipeline import audit, launch, state_folder
 from pipeline.launch import LaunchHandle, LaunchStatus
 from ui.components import corpus_preview
 
@@ -100,10 +100,13 @@ def test_an_upload_is_previewed_with_its_problems(app):
 def test_launch_passes_the_key_to_the_launcher_only(app, monkeypatch, tmp_path):
     calls = []
 
-    def fake_launch_run(source_path, query, budget, llm, *, api_key=None, run_name=None):
+    def fake_launch_run(
+        source_path, query, budget, llm, *, api_key=None, share_server_key=True, run_name=None
+    ):
         calls.append(
-            {"source": source_path, "query": query, "budget": budget, "llm": llm, "key": api_key}
-        )
+            {"source": source_path, "query": query, "budget": budget, "llm": llm, "key": api_key,
+             "share": share_server_key}
+        )  # fmt: skip
         log = tmp_path / "stderr.log"
         log.write_text(
             'Traceback (most recent call last):\n  File "x.py"\nerror: the pipeline failed: '
@@ -118,6 +121,7 @@ def test_launch_passes_the_key_to_the_launcher_only(app, monkeypatch, tmp_path):
         lambda handle, api_key=None: LaunchStatus("exited", 1, Path(handle.log_path).read_text()),
     )  # fmt: skip
     monkeypatch.setattr(corpus_preview, "UPLOAD_DIR", tmp_path / "uploads")
+    monkeypatch.setattr(state_folder, "STATE_ROOT", tmp_path / "state")  # the audit log
 
     data = json.dumps([{"id": "k1", "from": "a@b.c", "subject": "s", "body": "b"}]).encode()
     app.radio(key="corpus_choice").set_value("upload").run()
@@ -132,11 +136,17 @@ def test_launch_passes_the_key_to_the_launcher_only(app, monkeypatch, tmp_path):
 
     (call,) = calls
     assert call["key"] == KEY and call["llm"].mode == "llm" and call["budget"].max_chunks == 2
+    assert call["share"] is True  # local use: the server's key may be used, as before
     saved = Path(call["source"])
     assert saved.parent == tmp_path / "uploads" and saved.read_bytes() == data
     assert saved.name == f"{corpus_preview.sha256_of(data)}.json"
     assert KEY.encode() not in b"".join(p.read_bytes() for p in saved.parent.iterdir())
     assert "key" not in call["llm"].model_dump_json().lower()
+    (entry,) = audit.read_entries()  # the launch is audited: who, what, on which corpus
+    assert (entry.action, entry.run) == ("launch", "rlm-not-in-store")
+    assert entry.corpus == f"box.json ({saved.name})" and entry.who.startswith("local session ")
+    assert "Who wrote?" in entry.detail
+    assert KEY not in audit.audit_path().read_text()
 
     # The run never showed up: the failure is explained, without the traceback or the key.
     assert app.session_state["selected_run"] == "rlm-not-in-store"

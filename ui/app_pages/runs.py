@@ -1,13 +1,18 @@
-"""Runs: history from the ZenML store, open a past run in the other pages, compare two runs."""
+"""Runs: history from the ZenML store, open a past run in the other pages, compare two runs,
+and the audit log of launches, exports and runs marked failed."""
 
 import streamlit as st
 
 from ui import run_store, state
+from ui.components.audit_view import render_audit_log
 from ui.components.runs_table import render_comparison, render_history, run_label
 from ui.components.safe_text import md_escape
 from ui.errors import page_guard
 
 st.title("Runs")
+
+with page_guard("the audit log"):
+    render_audit_log()
 
 with page_guard("the run history"):
     runs = run_store.list_runs()

@@ -9,6 +9,7 @@ again, written to disk or put into settings.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import streamlit as st
 from data.sample import SAMPLE_PATH, load_queries
 from pipeline.agent.llm import resolve_settings
 from pipeline.schemas import MAX_CHUNKS_RANGE, MAX_ITERATIONS_RANGE, Budget, LLMSettings
-from ui import state
+from ui import auth, state
 from ui.components import local_source
 from ui.components.corpus_preview import (
     SUPPORTED_FORMATS,
@@ -206,6 +207,11 @@ def render_model_settings() -> tuple[LLMSettings, str | None]:
         if st.session_state.get(state.API_KEY):
             st.caption("An API key is set for this browser session.")
             st.button("Forget the key", key="forget_api_key", on_click=_forget_api_key)
+        elif os.environ.get("OPENAI_API_KEY") and not auth.server_key_shared():
+            st.caption(
+                "This workbench is shared, so the server's API key is not used for your runs: "
+                "enter your own key (the operator can share theirs with RLM_SHARE_SERVER_KEY=1)."
+            )
     api_key = (st.session_state.get(state.API_KEY) or "").strip() or None
     return settings_from_form(api_key), api_key
 
@@ -233,7 +239,7 @@ def settings_from_form(api_key: str | None) -> LLMSettings:
         overrides["base_url"] = base_url
     if api_key or base_url:
         overrides["mode"] = "llm"
-    return resolve_settings(LLMSettings(**overrides))
+    return resolve_settings(LLMSettings(**overrides), environ=auth.model_environment())
 
 
 def mode_line(settings: LLMSettings) -> str:

@@ -8,9 +8,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
+from pipeline import audit
 from pipeline.cost_text import run_cost_text
 from pipeline.views import RunView
-from ui import run_store
+from ui import auth, run_store
 from ui.components import dashboard_links
 from ui.components.safe_text import md_escape, short
 
@@ -73,7 +74,12 @@ def render_history(runs: Sequence[RunView]) -> None:
 
 
 def _mark_failed(stale: Sequence[RunView]) -> None:
-    refused = [run.name for run in stale if not run_store.mark_stale(run.run_id)]
+    refused = []
+    for run in stale:
+        if run_store.mark_stale(run.run_id):
+            auth.record(audit.MARK_FAILED, corpus=run.source, run=run.name, detail=run.error)
+        else:
+            refused.append(run.name)
     if refused:
         st.warning(f"The store did not accept the change for: {md_escape(', '.join(refused))}")
     else:

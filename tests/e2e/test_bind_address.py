@@ -1,0 +1,85 @@
+"""`./run_ui.sh` as an operator starts it: listening on loopback only, and refusing to start on
+an exposed address without sign-in."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from tests.browser import free_port
+
+pytestmark = [pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_UI = REPO_ROOT / "run_ui.sh"
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    return env | {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"), **extra}
+
+
+def _listening(process: psutil.Process) -> list[tuple[str, int]]:
+    """Every (address, port) the process and its descendants listen on."""
+    found = []
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            connections = member.net_connections(kind="inet")
+        except psutil.NoSuchProcess:
+            continue
+        found += [(c.laddr.ip, c.laddr.port) for c in connections if c.status == psutil.CONN_LISTEN]
+    return found
+
+
+def test_run_ui_listens_on_loopback_only(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "run_ui.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(RUN_UI)], cwd=REPO_ROOT, env=_env(tmp_path, PORT=str(port)),
+            stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120
+        while True:  # wait until the server answers (it starts in a few seconds when idle)
+            assert process.poll() is None, log.read_text()[-3000:]
+            assert time.monotonic() < deadline, log.read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(0.3)
+        listening = _listening(psutil.Process(process.pid))
+        assert port in {p for _, p in listening}, listening
+        exposed = [(ip, p) for ip, p in listening if not ipaddress.ip_address(ip).is_loopback]
+        assert exposed == []
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_run_ui_refuses_an_exposed_address_without_sign_in(tmp_path: Path, host: str) -> None:
+    port = free_port()
+    completed = subprocess.run(
+        [str(RUN_UI)], cwd=REPO_ROOT, env=_env(tmp_path, RLM_HOST=host, PORT=str(port)),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert completed.returncode == 2, completed.stderr
+    assert f"will not start on {host}" in completed.stderr
+    assert "RLM_ACCESS_TOKEN" in completed.stderr and "[auth]" in completed.stderr
+    assert "RLM Workbench: http" not in completed.stdout  # streamlit was never started
+
+
+def test_run_ui_refuses_a_short_token(tmp_path: Path) -> None:
+    env = _env(tmp_path, RLM_HOST="0.0.0.0", RLM_ACCESS_TOKEN="letmein", PORT=str(free_port()))
+    completed = subprocess.run([str(RUN_UI)], cwd=REPO_ROOT, env=env, capture_output=True,
+                               text=True, timeout=120)  # fmt: skip
+    assert completed.returncode == 2 and "at least 16" in completed.stderr
