@@ -1,5 +1,6 @@
-"""`./run_ui.sh` as an operator starts it: listening on loopback only, and refusing to start on
-an exposed address without sign-in."""
+"""`./run_ui.sh` as an operator starts it: the workbench and everything it starts (ZenML's
+dashboard included) listen on loopback only, and it refuses to start on an exposed address
+without sign-in."""
 
 from __future__ import annotations
 
