@@ -78,7 +78,7 @@ def test_paths_outside_the_root_are_refused_with_what_to_do(app, data_root):
 def test_launch_on_a_folder_from_the_data_root(app, data_root, monkeypatch, tmp_path):
     calls = []
 
-    def fake_launch_run(source_path, query, budget, llm, *, api_key=None, run_name=None):
+    def fake_launch_run(source_path, query, budget, llm, *, api_key=None, run_name=None, **_):
         calls.append(source_path)
         return LaunchHandle(run_name="rlm-local", pid=2**22 + 9, log_path=str(tmp_path / "log"),
                             started_at=datetime.now(UTC))  # fmt: skip
