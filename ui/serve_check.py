@@ -18,6 +18,7 @@ import sys
 from collections.abc import Mapping, Sequence
 
 from pipeline import state_folder
+from pipeline.dashboard import PORT_ENV as DASHBOARD_PORT_ENV
 from ui import exposure
 
 EXIT_REFUSED = 2
@@ -73,6 +74,13 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
             + ("shared with signed-in sessions." if shared else "not shared with sessions."),
             file=sys.stderr,
         )
+        if env.get(DASHBOARD_PORT_ENV, "").strip() != "0":
+            print(
+                "ZenML's dashboard has no sign-in: it stays on 127.0.0.1, out of reach of other "
+                "machines but not of other accounts on this one (RLM_DASHBOARD_PORT=0 turns it "
+                "off).",
+                file=sys.stderr,
+            )
     print(host)
     return 0
 
