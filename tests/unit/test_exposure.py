@@ -148,3 +148,17 @@ def test_serve_check_prepares_an_owner_only_state_folder(tmp_path, capsys, monke
         assert stat.S_IMODE(path.stat().st_mode) == 0o700
     for path in (root / "uploads" / "mail.json", secrets):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_run_environment_follows_the_sharing_rule(monkeypatch) -> None:
+    from pipeline.launch import child_environment
+    from pipeline.schemas import LLMSettings
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-operator")
+    llm = LLMSettings(mode="llm")
+    assert child_environment(llm, None)["OPENAI_API_KEY"] == "sk-operator"  # local: shared
+    assert "OPENAI_API_KEY" not in child_environment(llm, None, share_server_key=False)
+    own = child_environment(llm, "sk-session", share_server_key=False)
+    assert own["OPENAI_API_KEY"] == "sk-session"
+    tmp = Path(own["TMPDIR"])
+    assert tmp == state_folder.STATE_ROOT / "tmp" and state_folder.is_owner_only(tmp)
