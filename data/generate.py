@@ -1,7 +1,7 @@
 """Synthetic email corpora for scale benchmarks, with planted needle facts.
 
-    python -m data.generate --emails 517000 --out /tmp/big.jsonl [--format jsonl|csv-rfc822|json]
-                            [--seed 7] [--needles 5]
+    python -m data.generate --emails 517000 --out /tmp/big.jsonl
+        [--format jsonl|csv-rfc822|json|maildir-tgz|parquet] [--seed 7] [--needles 5]
 
 Emails are generated and written one at a time (only a small ring buffer of recent messages is kept
 for threading), so memory stays flat at any size. A few emails carry "needle" facts tied to a unique
@@ -12,7 +12,9 @@ Formats: ``jsonl`` / ``json`` hold objects shaped like the bundled sample (``id`
 ``folder``); ``csv-rfc822`` mimics the Enron Kaggle export: columns ``file,message`` where ``message``
 is a raw RFC 822 email (``file`` is e.g. ``smith-j/inbox/1042.``); there the sidecar names each needle
 by its Message-ID without angle brackets (what ingestion uses as the id) and also gives its ``file``.
-The same seed always produces byte-identical output.
+``maildir-tgz`` (the CMU Enron ``.tar.gz`` of ``maildir/owner/folder/n.`` files) and ``parquet``
+(the Hugging Face Enron layout) are written by `data.generate_formats`; their needles are named
+the same way as in ``csv-rfc822``. The same seed always produces byte-identical output.
 """
 
 from __future__ import annotations
@@ -33,11 +35,14 @@ from pathlib import Path
 from typing import IO, Literal
 
 from data import generate_text as text
+from data.generate_formats import write_maildir_tgz, write_parquet
 
 logger = logging.getLogger(__name__)
 
-Format = Literal["jsonl", "csv-rfc822", "json"]
-FORMATS: tuple[str, ...] = ("jsonl", "csv-rfc822", "json")
+Format = Literal["jsonl", "csv-rfc822", "json", "maildir-tgz", "parquet"]
+FORMATS: tuple[str, ...] = ("jsonl", "csv-rfc822", "json", "maildir-tgz", "parquet")
+BINARY_FORMATS = ("maildir-tgz", "parquet")
+KEYED_BY_MESSAGE_ID = ("csv-rfc822", "maildir-tgz", "parquet")  # no id field: ingestion uses it
 START = datetime(2000, 1, 3, tzinfo=timezone(timedelta(hours=-6)))
 SPAN = timedelta(days=900)
 REPLY_RATE = 0.25
@@ -274,11 +279,16 @@ def generate(
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     generator = CorpusGenerator(emails, seed=seed, needles=needles)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    with out_path.open("w", encoding="utf-8", newline="") as out:
-        write_corpus(generator, out, fmt)
+    if fmt == "maildir-tgz":
+        write_maildir_tgz(generator, out_path, csv_file_name, _rfc822)
+    elif fmt == "parquet":
+        write_parquet(generator, out_path, csv_file_name)
+    else:
+        with out_path.open("w", encoding="utf-8", newline="") as out:
+            write_corpus(generator, out, fmt)
     for needle in generator.needles:
         file_name = needle.pop("file")
-        if fmt == "csv-rfc822":  # raw messages carry no id field: ingestion keys them by Message-ID
+        if fmt in KEYED_BY_MESSAGE_ID:  # no id field: ingestion keys them by Message-ID
             needle["id"] = needle["message_id"].strip("<>")
             needle["file"] = file_name
     sidecar = {

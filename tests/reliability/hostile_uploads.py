@@ -12,6 +12,7 @@ import io
 import json
 import zipfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
@@ -60,10 +61,19 @@ class FuzzStats:
 
 def check_ingest(upload: Upload) -> tuple[str, IngestResult | IngestError]:
     """Run ingestion on `upload` and assert the contract; returns ("ok"|"error", outcome)."""
+    return check_call(
+        lambda: ingest_bytes(upload.data, upload.filename, max_bytes=upload.max_bytes), upload.kind
+    )
+
+
+def check_call(
+    ingest: Callable[[], IngestResult], kind: str
+) -> tuple[str, IngestResult | IngestError]:
+    """The contract of `check_ingest` for any ingestion call (a file's bytes, a folder)."""
     try:
-        result = ingest_bytes(upload.data, upload.filename, max_bytes=upload.max_bytes)
+        result = ingest()
     except IngestError as error:
-        assert str(error).strip(), f"IngestError without a message for {upload.kind}"
+        assert str(error).strip(), f"IngestError without a message for {kind}"
         for problem in error.problems:
             assert problem.reason.strip() and problem.location.strip(), problem
         return "error", error
@@ -318,5 +328,8 @@ HOSTILE = {
 
 
 def uploads(format_name: str) -> st.SearchStrategy[Upload]:
-    """Everything the fuzzer throws at one format: generic damage and its own hostile files."""
-    return st.one_of(damaged(format_name), HOSTILE[format_name]())
+    """Everything the fuzzer throws at one format: generic damage and its own hostile files
+    (the forms added for real mailboxes have theirs in `hostile_formats`)."""
+    from tests.reliability.hostile_formats import HOSTILE as MORE_HOSTILE
+
+    return st.one_of(damaged(format_name), {**HOSTILE, **MORE_HOSTILE}[format_name]())

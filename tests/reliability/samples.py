@@ -117,3 +117,15 @@ VALID_FILES = {
     "eml": eml_file,
     "zip": zip_file,
 }
+
+
+def _register_more() -> None:
+    """The forms added for real mailboxes (tar, Parquet, Arrow, .msg, Outlook/Thunderbird CSV,
+    attachments) live in `samples_more`; every fuzz loop covers them too."""
+    from tests.reliability.samples_more import MORE_EXTENSIONS, MORE_VALID_FILES
+
+    VALID_FILES.update(MORE_VALID_FILES)
+    EXTENSIONS.update(MORE_EXTENSIONS)
+
+
+_register_more()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from email import message_from_string
+import tarfile
+from email import message_from_bytes, message_from_string
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from data.generate import FORMATS, generate, main
@@ -23,6 +25,20 @@ def _read(path: Path, fmt: str) -> dict[str, str]:
     if fmt == "json":
         rows = json.loads(path.read_text(encoding="utf-8"))
         return {r["id"]: r["subject"] + "\n" + r["body"] for r in rows}
+    if fmt == "parquet":
+        rows = pq.read_table(path).to_pylist()
+        assert all(r["file_name"].endswith(".") for r in rows)
+        return {r["message_id"].strip("<>"): r["subject"] + "\n" + r["body"] for r in rows}
+    if fmt == "maildir-tgz":
+        emails = {}
+        with tarfile.open(path, "r:gz") as archive:
+            for member in archive:
+                assert member.name.startswith("maildir/") and member.name.endswith(".")
+                message = message_from_bytes(archive.extractfile(member).read())
+                emails[message["Message-ID"].strip("<>")] = (
+                    message["Subject"] + "\n" + message.get_payload()
+                )
+        return emails
     csv.field_size_limit(sys.maxsize)
     with path.open(encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
@@ -79,7 +95,7 @@ def test_ingestion_reads_the_output_and_finds_the_needles(corpora, fmt):
     ingest = pytest.importorskip("tools.ingest")
     path, sidecar = corpora[fmt]
     result = ingest.ingest_path(path)
-    assert result.format == fmt
+    assert result.format == {"maildir-tgz": "tar"}.get(fmt, fmt)
     assert len(result.corpus) == N and result.rejected_count == 0
     for needle in sidecar["needles"]:
         email = result.corpus.get(needle["id"])
@@ -101,7 +117,7 @@ def test_jsonl_records_look_like_a_mailbox(corpora):
     assert [r["date"] for r in rows] == sorted(r["date"] for r in rows)
 
 
-@pytest.mark.parametrize("fmt", ["jsonl", "csv-rfc822"])
+@pytest.mark.parametrize("fmt", ["jsonl", "csv-rfc822", "maildir-tgz", "parquet"])
 def test_same_seed_same_bytes_other_seed_differs(tmp_path, corpora, fmt):
     path, _ = corpora[fmt]
     again, other = tmp_path / "again", tmp_path / "other"

@@ -13,7 +13,6 @@ import csv
 import io
 import json
 import re
-from pathlib import PurePosixPath
 
 from tools.ingest.decode import text_encoding
 from tools.ingest.fields import canonical_field, normalise_key
@@ -66,7 +65,9 @@ _FIRST_LINE = re.compile(r"[^\r\n]*")
 
 
 def extension_format(filename: str) -> str | None:
-    return _EXTENSIONS.get(PurePosixPath(filename.replace("\\", "/")).suffix.lower())
+    base = filename.replace("\\", "/").rpartition("/")[2]
+    stem, dot, suffix = base.rpartition(".")
+    return _EXTENSIONS.get(f".{suffix.lower()}") if dot and stem.strip(".") else None
 
 
 def detect_format(data: bytes, filename: str) -> str | None:

@@ -5,7 +5,9 @@ subject, from, to, cc, bcc, date, body, file_name`) and our own stored corpora b
 Only the columns that name an email field are read, a row group (Parquet) or record batch
 (Arrow) at a time, and turned into records `BATCH_ROWS` at a time: memory stays bounded by one
 group whatever the file's size. A row group that cannot be decoded is reported with its rows
-and the next one is read. Locations are row numbers counted from 1.
+and the next one is read. Locations are row numbers counted from 1. Arrow IPC data is used
+as it lies in the file, so every batch is fully validated first: a damaged or forged file must
+be an error, never an out-of-bounds read.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ from tools.ingest.readers import ReadContext
 logger = logging.getLogger(__name__)
 
 BATCH_ROWS = 2_000
-_ARROW_ERRORS = (pa.ArrowException, OSError, ValueError, TypeError, IndexError, MemoryError)
+_ARROW_ERRORS = (
+    pa.ArrowException,
+    OSError,
+    ValueError,
+    TypeError,
+    IndexError,
+    MemoryError,
+    OverflowError,
+)
 
 
 def email_columns(schema: pa.Schema, source: str) -> list[str]:
@@ -51,6 +61,7 @@ def read_parquet(handle: BinaryIO, source: str, context: ReadContext) -> str:
         rows = pfile.metadata.row_group(group).num_rows
         try:
             table = pfile.read_row_group(group, columns=columns)
+            table.validate(full=True)
         except _ARROW_ERRORS as error:
             context.log.reject(
                 source,
@@ -86,6 +97,7 @@ def read_arrow(handle: BinaryIO, source: str, context: ReadContext) -> str:
     while True:
         try:
             batch = next(batches)
+            batch.validate(full=True)
         except StopIteration:
             break
         except _ARROW_ERRORS as error:
