@@ -1,6 +1,7 @@
-"""Corpus ingestion: JSON, JSON Lines, CSV (named columns or raw-RFC 822 `file,message` exports),
-mbox, .eml and .zip files into a validated `Corpus`, with a report of every record that was
-rejected or repaired.
+"""Corpus ingestion: JSON, JSON Lines, CSV (named columns, Outlook and Thunderbird exports, or
+raw-RFC 822 `file,message` exports), mbox, .eml, Outlook .msg, Parquet and Arrow files, zip and
+tar archives of them, and folders of any of these, into a validated `Corpus`, with a report of
+every record that was rejected or repaired and every file that was skipped.
 
     result = ingest_path("emails.csv")
     result.corpus, result.problems, result.summary()

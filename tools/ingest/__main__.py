@@ -1,4 +1,5 @@
-"""Command line: `python -m tools.ingest PATH [--json] [--max-mb N] [--parquet OUT]`.
+"""Command line: `python -m tools.ingest PATH [--json] [--max-mb N] [--parquet OUT]`; PATH is a
+file in any supported form or a folder (read recursively).
 
 Prints how many emails were read, their date range, the top senders, the detected format and
 every problem (a table, or one JSON object with --json). Exits 0 when at least one email was
@@ -21,7 +22,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m tools.ingest", description="Read an email file and report what was loaded."
     )
-    parser.add_argument("path", help="JSON, JSONL, CSV, mbox, .eml or .zip file")
+    parser.add_argument(
+        "path",
+        help="a file (JSON, JSONL, CSV, mbox, .eml, .msg, zip/tar, Parquet, Arrow) or a folder",
+    )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON object instead of a table"
     )
