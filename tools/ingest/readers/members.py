@@ -64,7 +64,9 @@ def read_member_bytes(
     if not data.strip():
         context.log.reject(member_source, "member", "empty file", kind=SKIPPED)
         return
-    format_name = _member_format(data[:SNIFF_BYTES], member_source, context, archives=archives)
+    format_name = _member_format(
+        data[:SNIFF_BYTES], member_source, context, archives=archives, location="member"
+    )
     if format_name is None:
         return
     with context.assembler.folder_default(folder):
@@ -83,7 +85,7 @@ def read_member_stream(
     if not head.strip():
         context.log.reject(member_source, "file", "empty file", kind=SKIPPED)
         return
-    format_name = _member_format(head, member_source, context, archives=True)
+    format_name = _member_format(head, member_source, context, archives=True, location="file")
     if format_name is None:
         return
     with context.assembler.folder_default(folder):
@@ -98,18 +100,18 @@ def read_member_stream(
 
 
 def _member_format(
-    head: bytes, member_source: str, context: ReadContext, *, archives: bool
+    head: bytes, member_source: str, context: ReadContext, *, archives: bool, location: str
 ) -> str | None:
     format_name = detect_format(head, member_source)
     if format_name is None:
         context.log.reject(
-            member_source, "member", "not an email file (unknown format)", kind=SKIPPED
+            member_source, location, "not an email file (unknown format)", kind=SKIPPED
         )
         return None
     if format_name in ARCHIVE_FORMATS and not archives:
         context.log.reject(
             member_source,
-            "member",
+            location,
             "archive inside the archive not opened (one level only)",
             kind=SKIPPED,
         )
