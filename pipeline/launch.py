@@ -60,14 +60,17 @@ def launch_run(
     share_server_key: bool = True,
     run_name: str | None = None,
     launch_root: Path | None = None,
+    corpus_id: str | None = None,
 ) -> LaunchHandle:
     """Start the CLI detached (own session, survives the UI's rerun) and return at once.
     `share_server_key=False` keeps this process's OPENAI_API_KEY from the run (see
-    `child_environment`)."""
+    `child_environment`). With `corpus_id` the run uses that library corpus (`source_path` is
+    then ignored)."""
     run_name = run_name or default_run_name()
     folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
     budget = budget.clamped()
-    argv = [sys.executable, "-m", "pipeline.run", "--source", str(source_path), "--query", query,
+    corpus = ["--corpus", corpus_id] if corpus_id else ["--source", str(source_path)]
+    argv = [sys.executable, "-m", "pipeline.run", *corpus, "--query", query,
             *run_option_args(budget, llm), "--run-name", run_name, "--json"]  # fmt: skip
     return spawn(
         argv, run_name, folder, child_environment(llm, api_key, share_server_key=share_server_key)

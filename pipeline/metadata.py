@@ -17,6 +17,7 @@ RUN_KEY = "rlm_run"  # written when the run starts: query, source, budget, model
 TOTALS_KEY = "rlm_totals"  # written when it ends: totals and p50/p95 per chunk
 CHUNK_KEY = "rlm_chunk"  # every chunk step: range, sub-question, progress, status
 CORPUS_KEY = "rlm_corpus"  # load_corpus: source, emails, date range, problems
+LIBRARY_KEY = "rlm_library"  # the corpus a run used: library id, reused or ingested, sha256
 STALE_KEY = "rlm_stale"  # a dead run marked failed: why it was judged dead, and when
 
 

@@ -2,9 +2,13 @@
 
     python -m pipeline.run --source data/sample/northwind_mail.json \\
         --query "Who raised concerns about the valve inspection?" --max-chunks 4 --json
+    python -m pipeline.run --corpus <library id> --query "..."
 
-Input is checked before any pipeline starts (missing file, nothing ingestible, empty query):
-those exit with code 2 and one line on stderr. With --json, stdout carries exactly one JSON
+A source whose content is already in the corpus library (`pipeline.library`, keyed on its
+sha256) is not read again: the run uses the stored corpus. A local source has no size limit
+(RLM_MAX_UPLOAD_MB is for browser uploads). Input is checked before any pipeline starts (missing
+file, nothing ingestible, empty query, unknown library id): those exit with code 2 and one line
+on stderr. With --json, stdout carries exactly one JSON
 object; ZenML's own output goes to stderr. Exit code 1 when the run itself failed.
 The model is configured from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, see
 pipeline.agent.llm.resolve_settings) plus --model / --base-url.
@@ -32,6 +36,7 @@ EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
 HASH_BLOCK = 1 << 20
 QUICK_CHECK_BYTES = 16 << 20  # files larger than this are checked from their head
+LOCAL_MAX_BYTES = sys.maxsize  # a local path has no upload limit: any file the machine can hold
 
 
 class BadInput(ValueError):
@@ -42,9 +47,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.run", description=__doc__.split("\n")[0]
     )
-    parser.add_argument(
-        "--source", required=True, help="email file: json, jsonl, csv, mbox, eml, zip"
+    corpus = parser.add_mutually_exclusive_group(required=True)
+    corpus.add_argument(
+        "--source", help="email file or folder: json, jsonl, csv, mbox, eml, zip, ..."
     )
+    corpus.add_argument("--corpus", help="id of a corpus in the library (see the UI or --json)")
     parser.add_argument("--query", required=True, help="the question to investigate")
     add_run_options(parser)
     return parser.parse_args(argv)
@@ -70,7 +77,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         "--max-tokens", type=int, help="token cap for the whole run (split across chunks)"
     )
     parser.add_argument(
-        "--max-bytes", type=int, default=None, help="refuse sources larger than this"
+        "--max-bytes", type=int, default=None, help="refuse sources larger than this (no limit)"
     )
     parser.add_argument("--run-name", help="ZenML run name (default: rlm-<time>-<random>)")
     parser.add_argument(
@@ -121,11 +128,13 @@ def check_input(source: str, query: str, max_bytes: int) -> None:
     path = Path(source)
     if not path.exists():
         raise BadInput(f"source file not found: {source}")
-    if path.is_dir():  # a folder of mail files (tools.ingest reads it recursively)
+    if path.is_dir():  # a folder of mail files: ingest_path reads it
         try:
-            ingest_path(str(path), max_bytes=max_bytes)
+            found = len(ingest_path(str(path), max_bytes=max_bytes).corpus)
         except IngestError as error:
             raise BadInput(f"{source}: {error}") from None
+        if found == 0:
+            raise BadInput(f"{source}: no emails could be read from this folder")
         return
     if not path.is_file():
         raise BadInput(f"source is not a file or folder: {source}")
@@ -178,19 +187,73 @@ def run_pipeline(
     run_name: str | None,
     max_bytes: int,
     config_path: str | None = None,
+    *,
+    fingerprint: str | None = None,
+    corpus_id: str | None = None,
 ) -> str:
-    """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id."""
+    """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id.
+    With `corpus_id` the run uses that library corpus and never reads `source`."""
     from pipeline.pipelines.rlm import rlm_analysis
 
     run = rlm_analysis.with_options(run_name=run_name, config_path=config_path)(
         source=source,
-        source_fingerprint=file_fingerprint(source),
+        source_fingerprint=fingerprint or file_fingerprint(source),
         query=query,
         budget=budget,
         llm=llm,
         max_bytes=max_bytes,
+        corpus_id=corpus_id,
     )
     return str(run.id)
+
+
+def resolve_corpus(args: argparse.Namespace, max_bytes: int) -> tuple[str, str, str | None]:
+    """(source, its sha256, library corpus id or None) for the run; checks the input.
+
+    A source whose content is in the library is not read (not even hashed again when its size
+    and mtime are unchanged): the run reuses the stored corpus."""
+    from pipeline import library
+
+    if not args.query.strip():
+        raise BadInput("the query is empty: pass --query with the question to investigate")
+    if args.corpus:
+        try:
+            entry = library.get(args.corpus)
+        except library.LibraryError as error:
+            raise BadInput(str(error)) from None
+        return entry.source, entry.source_sha256, entry.id
+    source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
+    if not is_remote(source) and not Path(source).exists():
+        raise BadInput(f"source file not found: {source}")
+    try:
+        sha256 = library.fingerprint(source)
+    except OSError as error:
+        raise BadInput(f"{source}: cannot be read ({error.strerror or error})") from None
+    entry = library.find(sha256)
+    if entry is not None:
+        return source, sha256, entry.id
+    check_input(source, args.query, max_bytes)
+    return source, sha256, None
+
+
+def corpus_json(run_id: str) -> dict[str, Any] | None:
+    """Which corpus a run used and whether it came from the library, for --json."""
+    from zenml.client import Client
+
+    from pipeline import library
+    from pipeline.metadata import LIBRARY_KEY
+
+    used = Client().get_pipeline_run(run_id).run_metadata.get(LIBRARY_KEY)
+    if not isinstance(used, dict) or not used.get("corpus_id"):
+        return None
+    result: dict[str, Any] = {"id": used["corpus_id"], "reused": bool(used.get("reused"))}
+    try:
+        entry = library.get(str(used["corpus_id"]))
+    except library.LibraryError:
+        return result
+    return result | entry.model_dump(
+        mode="json", include={"name", "source", "source_sha256", "emails", "uses"}
+    )
 
 
 def result_json(run_id: str) -> dict[str, Any]:
@@ -237,6 +300,7 @@ def result_json(run_id: str) -> dict[str, Any]:
         "chunks": chunks,
         "report": report_json,
         "totals": totals.model_dump() if totals else None,
+        "corpus": corpus_json(view.run_id),
     }
 
 
@@ -246,6 +310,10 @@ def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
         f"mode {result['mode']} ({result['model']})"
     ]
     model = result["model"]
+    corpus = result.get("corpus")
+    if corpus:
+        how = "reused from the library" if corpus["reused"] else "ingested into the library"
+        lines.append(f"  corpus {corpus.get('name', '')} ({corpus['id']}): {how}")
     for c in result["chunks"]:
         cost = cost_text(c["cost_usd"], c["cost_usd"] is not None, model)
         lines.append(
@@ -286,13 +354,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     out = _claim_stdout()
     zenml_env.configure()
-    from tools.ingest import DEFAULT_MAX_BYTES
-
-    max_bytes = args.max_bytes or DEFAULT_MAX_BYTES
+    max_bytes = args.max_bytes or LOCAL_MAX_BYTES
     budget = budget_of(args)
     try:
-        source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
-        check_input(source, args.query, max_bytes)
+        source, sha256, corpus_id = resolve_corpus(args, max_bytes)
         llm = llm_settings(args)
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
@@ -301,8 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     run_name = args.run_name or default_run_name()
     try:
         run_id = run_pipeline(
-            source, args.query.strip(), budget, llm, run_name, max_bytes, args.config
-        )
+            source, args.query.strip(), budget, llm, run_name, max_bytes, args.config,
+            fingerprint=sha256, corpus_id=corpus_id,
+        )  # fmt: skip
     except Exception as error:  # the run is recorded as failed in ZenML; report what we can
         print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
         try:

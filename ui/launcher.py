@@ -1,6 +1,6 @@
 """Starting a run from the UI and reading why a start failed.
 
-`start_run` saves an uploaded corpus, calls `pipeline.launch.launch_run` (a detached background
+`start_run` saves an uploaded corpus (a library corpus needs no file), calls `pipeline.launch.launch_run` (a detached background
 process, so closing the tab does not stop it), remembers the handle and the budget in session
 state and selects the run. The API key is passed straight to `launch_run`; it is not stored in
 the handle, the budget or anywhere on disk. When the workbench is exposed, the server's own key
@@ -38,16 +38,18 @@ def start_run(
 
     if not query:
         raise LaunchFailed("Write a question (or pick an example) before launching.")
-    source_path = choice.source_path()
+    source = "" if choice.corpus_id else str(choice.source_path())
+    library = {"corpus_id": choice.corpus_id} if choice.corpus_id else {}
     run_store.ensure_store()
     try:
         handle = launch_run(
-            str(source_path),
+            source,
             query,
             budget,
             settings,
             api_key=api_key,
             share_server_key=auth.server_key_shared(),
+            **library,
         )
     except Exception as exc:
         logger.exception("launch_run failed")
@@ -55,7 +57,7 @@ def start_run(
     logger.info("Launched run %s (pid %s)", handle.run_name, handle.pid)
     auth.record(
         audit.LAUNCH,
-        corpus=corpus_label(choice, source_path),
+        corpus=choice.preview.source if choice.corpus_id else corpus_label(choice, Path(source)),
         run=handle.run_name,
         detail=f"{settings.mode} mode; question: {query}",
     )
@@ -83,6 +85,8 @@ def start_evaluation(
 
     if not strategies:
         raise LaunchFailed("Pick at least one strategy before launching.")
+    if choice.path is None and choice.data is None:
+        raise LaunchFailed("This library corpus's source file is gone: open the file itself.")
     source_path = choice.source_path()
     run_store.ensure_store()
     try:

@@ -27,10 +27,11 @@ LAUNCH_BUDGETS = "launch_budgets"  # run name -> Budget used at launch (for budg
 LAUNCH_ERROR = "launch_error"  # a message shown on New analysis after a failed launch
 
 # New analysis widgets
-CORPUS_CHOICE = "corpus_choice"  # "sample" | "upload"
+CORPUS_CHOICE = "corpus_choice"  # "sample" | "upload" | "local" | "library"
 UPLOAD = "upload_file"
 LOCAL_PICK = "local_pick"  # an entry of the data root (RLM_DATA_DIR)
 LOCAL_PATH = "local_path"  # a path typed instead
+LIBRARY_CORPUS = "library_corpus"  # id of the corpus picked from the library
 QUERY = "query"
 EXAMPLE_QUERY = "example_query"
 MAX_CHUNKS = "max_chunks"
@@ -68,6 +69,7 @@ BUNDLED = "bundled"
 SAMPLE = "sample"
 UPLOADED = "upload"
 LOCAL = "local"
+LIBRARY = "library"
 
 _DEFAULT_BUDGET = Budget()
 
@@ -81,6 +83,7 @@ def _defaults() -> dict[str, Any]:
         LAUNCH_BUDGETS: {},
         LAUNCH_ERROR: None,
         CORPUS_CHOICE: SAMPLE,
+        LIBRARY_CORPUS: None,
         QUERY: "",
         MAX_CHUNKS: _DEFAULT_BUDGET.max_chunks,
         MAX_ITERATIONS: _DEFAULT_BUDGET.max_iterations,

@@ -20,7 +20,8 @@ os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
-from pipeline.metadata import RUN_KEY, TOTALS_KEY  # noqa: E402
+from pipeline import library  # noqa: E402
+from pipeline.metadata import LIBRARY_KEY, RUN_KEY, TOTALS_KEY  # noqa: E402
 from pipeline.schemas import (  # noqa: E402
     Budget,
     FailedChunk,
@@ -49,8 +50,10 @@ def rlm_analysis(
     budget: Budget,
     llm: LLMSettings,
     max_bytes: int,
+    corpus_id: str | None = None,
 ) -> None:
-    """Investigate `query` over the emails in `source`.
+    """Investigate `query` over the emails in `source`, or in the library corpus `corpus_id`
+    (ingested by an earlier run: `load_corpus` is skipped and the source is not read).
 
         load_corpus ──> plan_decomposition ──┬─> process_chunk [chunk_00] ─┐
              │                               ├─> process_chunk [chunk_01] ─┤
@@ -77,7 +80,15 @@ def rlm_analysis(
         },
     )
 
-    corpus = load_corpus(source, source_fingerprint, max_bytes)
+    if corpus_id:
+        corpus = library.corpus_artifact(corpus_id)
+        library.record_use(corpus_id)
+    else:
+        corpus = load_corpus(source, source_fingerprint, max_bytes)
+    _log_run_metadata(
+        LIBRARY_KEY,
+        {"corpus_id": str(corpus.id), "reused": bool(corpus_id), "sha256": source_fingerprint},
+    )
     plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
     plan = plan_artifact.load()
 

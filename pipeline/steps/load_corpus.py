@@ -1,6 +1,8 @@
 """Step 1: ingest the source file into a `Corpus` artifact (stored as Parquet by
-`CorpusMaterializer`). Never cached: the file is always re-read, but the artifact's content hash
-is the corpus fingerprint, so an unchanged corpus keeps every downstream cache valid.
+`CorpusMaterializer`) and enter it in the corpus library (`pipeline.library`: tags and metadata
+on the artifact), so later analyses of the same content skip this step altogether. Never cached
+by ZenML itself; the artifact's content hash is the corpus fingerprint, so an unchanged corpus
+keeps every downstream cache valid.
 
 A file of `RLM_INGEST_ISOLATE_MB` (default 64) or more is ingested in a child process that
 writes the Parquet file and exits (`tools.ingest.isolated`): the gigabytes of objects that
@@ -18,9 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from typing import Annotated
 
-from zenml import log_metadata, step
+from zenml import add_tags, log_metadata, step
 from zenml.io import fileio
 
+from pipeline import library
 from pipeline.materializers import CorpusMaterializer
 from pipeline.metadata import CORPUS_KEY
 from tools.env import megabytes_from_env
@@ -87,6 +90,13 @@ def load_corpus(
                 "first_problems": problems[:PROBLEMS_SHOWN],
             }
         }
+    )
+    add_tags(
+        tags=[library.LIBRARY_TAG, library.source_tag(source_fingerprint)], infer_artifact=True
+    )
+    size = library.source_size(source)
+    log_metadata(
+        metadata=library.entry_metadata(source, source_fingerprint, size), infer_artifact=True
     )
     logger.info("loaded %d emails from %s (%d problems)", len(corpus), source, len(problems))
     return corpus

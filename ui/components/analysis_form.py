@@ -19,7 +19,7 @@ from data.sample import SAMPLE_PATH, load_queries
 from pipeline.agent.llm import resolve_settings
 from pipeline.schemas import MAX_CHUNKS_RANGE, MAX_ITERATIONS_RANGE, Budget, LLMSettings
 from ui import auth, state
-from ui.components import local_source
+from ui.components import corpus_library, local_source
 from ui.components.corpus_preview import (
     SUPPORTED_FORMATS,
     CorpusPreview,
@@ -38,8 +38,9 @@ class CorpusChoice:
     """A readable corpus: where the pipeline will read it and its preview."""
 
     preview: CorpusPreview
-    path: Path | None  # None for an upload not saved yet
+    path: Path | None  # None for an upload not saved yet, or a library corpus
     data: bytes | None = None  # the uploaded bytes, saved at launch
+    corpus_id: str | None = None  # a corpus from the library: the run reads no source
 
     def source_path(self) -> Path:
         if self.path is not None:
@@ -61,15 +62,16 @@ CORPUS_CHOICE_LABELS = {
     state.SAMPLE: "Bundled sample (Northwind Energy)",
     state.UPLOADED: "Upload a mailbox",
     state.LOCAL: "Open from this machine",
+    state.LIBRARY: "Corpus library",
 }
 
 
 def render_corpus_picker() -> CorpusChoice | None:
-    """Bundled sample, an upload or a mailbox under the data root; shows the preview, or an
-    error saying what to fix."""
+    """Bundled sample, an upload, a mailbox under the data root or a corpus from the library;
+    shows the preview, or an error saying what to fix."""
     choice = st.radio(
         "Corpus",
-        options=[state.SAMPLE, state.UPLOADED, state.LOCAL],
+        options=[state.SAMPLE, state.UPLOADED, state.LOCAL, state.LIBRARY],
         format_func=CORPUS_CHOICE_LABELS.get,
         horizontal=True,
         key=state.CORPUS_CHOICE,
@@ -80,6 +82,16 @@ def render_corpus_picker() -> CorpusChoice | None:
     if choice == state.LOCAL:
         opened = local_source.render_local_picker()
         return None if opened is None else CorpusChoice(preview=opened[0], path=opened[1])
+    if choice == state.LIBRARY:
+        picked = corpus_library.render_library_picker()
+        if picked is None:
+            return None
+        source = Path(picked.source)  # for the evaluation, which reads the file itself
+        return CorpusChoice(
+            preview=corpus_library.preview_of(picked),
+            path=source if source.is_file() else None,
+            corpus_id=picked.id,
+        )
 
     uploaded = st.file_uploader(
         f"Drop a file: {SUPPORTED_FORMATS}",
