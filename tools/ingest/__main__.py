@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
+from tools.ingest import progress
 from tools.ingest.core import DEFAULT_MAX_BYTES, MEGABYTE, IngestResult, ingest_path
 from tools.ingest.isolated import ParquetIngest, ingest_to_parquet
 from tools.ingest.problems import IngestError, IngestProblem
@@ -77,8 +79,19 @@ def _parquet_line(report: ParquetIngest) -> str:
     )
 
 
+def _progress_to_stderr() -> None:
+    """Progress lines of a large input go to stderr (the isolated ingestion forwards them)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    progress_logger = logging.getLogger(progress.__name__)
+    progress_logger.addHandler(handler)
+    progress_logger.setLevel(logging.INFO)
+    progress_logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    _progress_to_stderr()
     if not args.max_mb > 0:
         print("--max-mb must be a positive number", file=sys.stderr)
         return 2

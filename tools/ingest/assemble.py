@@ -31,6 +31,7 @@ from tools.ingest.fields import (
     split_addresses,
 )
 from tools.ingest.problems import ProblemLog
+from tools.ingest.progress import IngestProgress
 from tools.models import Attachment, Email, with_shared_fields_set
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,7 @@ class EmailAssembler:
         # one object per distinct address, folder and file name, however many emails repeat it
         self._shared: dict[str, str] = {}
         self.default_folder: str | None = None
+        self.progress: IngestProgress | None = None  # set for large inputs
 
     @contextmanager
     def folder_default(self, folder: str | None) -> Iterator[None]:
@@ -104,6 +106,8 @@ class EmailAssembler:
             self.log.repair(source, location, reason, kind=kind)
         if email is not None:
             self.emails.append(email)
+            if self.progress is not None:
+                self.progress.count(len(self.emails))
 
     def _build(self, fields: dict[str, Any], source: str, notes: list[Note]) -> Email | str:
         """The email, or the reason the record is rejected."""

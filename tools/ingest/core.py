@@ -27,6 +27,7 @@ from tools.env import MEGABYTE, megabytes_from_env
 from tools.ingest.assemble import EmailAssembler
 from tools.ingest.detect import FORMATS, SNIFF_BYTES, detect_format
 from tools.ingest.problems import IngestError, IngestProblem, ProblemLog
+from tools.ingest.progress import IngestProgress
 from tools.ingest.readers import STREAM_FORMATS, ReadContext, reader_for, stream_reader_for
 from tools.ingest.readers.folder_reader import read_folder
 from tools.models import Corpus
@@ -92,8 +93,9 @@ def ingest_path(
     try:
         if file_path.is_dir():
             return _ingest(
-                source, lambda context: read_folder(file_path, source, context), max_bytes
-            )
+                source, lambda context: read_folder(file_path, source, context), max_bytes,
+                size=_folder_size(file_path),
+            )  # fmt: skip
         size = file_path.stat().st_size
         check_size(size, source, max_bytes)
         with file_path.open("rb") as handle:
@@ -103,8 +105,9 @@ def ingest_path(
                 handle.seek(0)
                 read_stream = stream_reader_for(format_name)
                 return _ingest(
-                    source, lambda context: read_stream(handle, source, context), max_bytes
-                )
+                    source, lambda context: read_stream(handle, source, context), max_bytes,
+                    size=size,
+                )  # fmt: skip
             data = head + handle.read()
     except OSError as error:
         raise IngestError(f"cannot read {file_path}: {error.strerror or error}") from None
@@ -125,13 +128,23 @@ def ingest_bytes(data: bytes, filename: str, *, max_bytes: int = DEFAULT_MAX_BYT
             f"Arrow)"
         )
     read = reader_for(format_name)
-    return _ingest(source, lambda context: read(data, source, context), max_bytes)
+    return _ingest(source, lambda context: read(data, source, context), max_bytes, size=len(data))
 
 
-def _ingest(source: str, read: Callable[[ReadContext], str], max_bytes: int) -> IngestResult:
-    """Run one reader with a fresh problem log and assembler; the corpus and its problems."""
+def _folder_size(folder: Path) -> int:
+    return sum(item.stat().st_size for item in folder.rglob("*") if item.is_file())
+
+
+def _ingest(
+    source: str, read: Callable[[ReadContext], str], max_bytes: int, *, size: int = 0
+) -> IngestResult:
+    """Run one reader with a fresh problem log and assembler; the corpus and its problems.
+    A large input logs its progress (`tools.ingest.progress`)."""
     log = ProblemLog()
     assembler = EmailAssembler(log)
+    assembler.progress = progress = IngestProgress.for_size(source, size)
+    if progress is not None:
+        progress.phase("parsing")
     context = ReadContext(assembler=assembler, log=log, max_bytes=max_bytes)
     try:
         with _gc_paused():
@@ -146,8 +159,12 @@ def _ingest(source: str, read: Callable[[ReadContext], str], max_bytes: int) -> 
     if not assembler.emails:
         raise IngestError(_nothing_usable(source, log), log.problems())
     logger.info("ingested %d emails from %s (%s)", len(assembler.emails), source, read_format)
+    if progress is not None:
+        progress.phase("sorting by date")
     with _gc_paused():
         corpus = Corpus(assembler.emails)
+    if progress is not None:
+        progress.phase("read")
     return IngestResult(
         corpus=corpus,
         problems=log.problems(),

@@ -11,18 +11,23 @@ and exits, handing its memory back; the caller gets an `IngestResult` whose corp
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tools.ingest import progress
 from tools.ingest.core import DEFAULT_MAX_BYTES, MEGABYTE, IngestResult, ingest_path
 from tools.ingest.problems import IngestError, IngestProblem
 from tools.stored import StoredCorpus, corpus_summary
+
+logger = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRET_VARIABLES = ("OPENAI_API_KEY",)  # the child reads files; it needs no credentials
@@ -48,6 +53,11 @@ def ingest_to_parquet(
 ) -> ParquetIngest:
     """Ingest `path` in this process and write the corpus to `out` (the child's side)."""
     result = ingest_path(path, max_bytes=max_bytes)
+    if os.path.isfile(path) and os.path.getsize(path) >= progress.PROGRESS_MIN_BYTES:
+        progress.logger.info(
+            "%s %s: writing Parquet, %s emails", progress.PREFIX, result.source,
+            f"{len(result.corpus):,}",
+        )  # fmt: skip
     fingerprint = result.corpus.write_parquet(str(out))
     return ParquetIngest(
         parquet=str(out),
@@ -76,7 +86,7 @@ def ingest_isolated(
     """
     command = [python, "-m", "tools.ingest", str(path), "--json", "--parquet", str(out),
                "--max-mb", repr(max_bytes / MEGABYTE)]  # fmt: skip
-    completed = subprocess.run(command, capture_output=True, text=True, env=_child_env())
+    completed = _run_forwarding_progress(command)
     name = Path(path).name
     if completed.returncode == 0:
         try:
@@ -96,6 +106,30 @@ def ingest_isolated(
     if failure is not None:
         raise failure
     raise IngestError(f"{name}: {_death(completed.returncode)}{_stderr_tail(completed.stderr)}")
+
+
+def _run_forwarding_progress(command: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run the child; its progress lines go to our log as they come, the rest of its stderr is
+    kept for the error message."""
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_child_env()
+    )
+    kept: list[str] = []
+
+    def pump() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            if line.startswith(progress.PREFIX):
+                logger.info("%s", line.rstrip())
+            else:
+                kept.append(line)
+
+    reader = threading.Thread(target=pump, name="ingest-stderr", daemon=True)
+    reader.start()
+    stdout = process.stdout.read() if process.stdout is not None else ""
+    returncode = process.wait()
+    reader.join()
+    return subprocess.CompletedProcess(command, returncode, stdout, "".join(kept))
 
 
 def _child_env() -> dict[str, str]:
