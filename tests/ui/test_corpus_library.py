@@ -19,7 +19,7 @@ def test_picking_a_library_corpus_launches_an_analysis_on_it(finished_run, monke
     corpus_id = finished_run["corpus"]["id"]  # the session's CLI run ingested the sample
     calls = []
 
-    def fake_launch_run(source_path, query, budget, llm, *, api_key=None, corpus_id=None):
+    def fake_launch_run(source_path, query, budget, llm, *, api_key=None, corpus_id=None, **_):
         calls.append({"source": source_path, "query": query, "corpus_id": corpus_id})
         return LaunchHandle(run_name="rlm-library-pick", pid=2**22 + 9,
                             log_path=str(tmp_path / "stderr.log"), started_at=datetime.now(UTC))  # fmt: skip
