@@ -126,6 +126,18 @@ class EvidencePool:
             self._ranked = None
         return new
 
+    def most_relevant(self, email_ids: Sequence[str], k: int) -> list[str]:
+        """The `k` of `email_ids` (chunk ids) that best match the question by BM25, in their
+        given order; ids matching no question term fill up the rest in order."""
+        if len(email_ids) <= k:
+            return list(email_ids)
+        best = {email_id for email_id, _ in self.index.top(self.terms, k, among=email_ids)}
+        for email_id in email_ids:
+            if len(best) >= k:
+                break
+            best.add(email_id)
+        return [email_id for email_id in email_ids if email_id in best]
+
     def ranked(self) -> list[tuple[str, float]]:
         """All matched ids as (id, score), most relevant first; unscored ones last (score 0)."""
         if self._ranked is None:

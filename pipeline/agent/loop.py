@@ -28,7 +28,7 @@ from pipeline.agent.recorder import EventCallback, TrajectoryRecorder, utc_now
 from pipeline.agent.schemas import Finding, Plan, Reflection, ToolCall, Trajectory
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
 from tools.models import Corpus
-from tools.search import SearchIndex, ToolResult, preview, run_tool
+from tools.search import DEFAULT_LIMIT, SearchIndex, ToolResult, preview, run_tool
 
 logger = logging.getLogger(__name__)
 
@@ -177,7 +177,7 @@ class _ChunkRun:
         for call in plan.calls:
             started = utc_now()
             args = _tool_args(call)
-            result = run_tool(self.search_index, call.tool, args)
+            result = self._run_tool(call.tool, args)
             new = self.pool.add(result.matched_ids) if call.tool != "count" else 0
             new_total += new
             self.searches.append(_search_line(call, args, result))
@@ -204,6 +204,18 @@ class _ChunkRun:
                 },
             )
         return new_total
+
+    def _run_tool(self, tool: str, args: dict[str, str]) -> ToolResult:
+        """Run one tool. A grep matching more emails than a result lists keeps the ones that
+        best match the question (BM25), not the earliest: a needle among thousands of matches
+        of a common word still reaches the evidence."""
+        if tool != "grep":
+            return run_tool(self.search_index, tool, args)
+        every = run_tool(self.search_index, tool, {**args, "limit": len(self.search_index)})
+        if len(every.matched_ids) <= DEFAULT_LIMIT:
+            return every
+        best = self.pool.most_relevant(every.matched_ids, DEFAULT_LIMIT)
+        return every.model_copy(update={"matched_ids": best, "truncated": True})
 
     def reflect(self, iteration: int, new_matches: int) -> Reflection:
         started = utc_now()
