@@ -33,11 +33,17 @@ def retrieve(
     if index is not None and index.available and client is not None and index.ids:
         vectors, record = client.embed([question], index.model, usd_per_mtok)
         calls.append(record)
-        if vectors is not None:
+        if vectors is not None and len(vectors[0]) == index.dimensions:
             scores = index.matrix() @ unit_rows(vectors)[0]
             order = np.argsort(-scores, kind="stable")[:k]
             return [index.ids[i] for i in order], "embeddings", calls, ""
-        why = f"the question could not be embedded: {record.error}"
+        if vectors is not None:
+            why = (
+                f"the question's embedding has {len(vectors[0])} dimensions, the corpus index "
+                f"{index.dimensions}: {index.model} changed on the endpoint"
+            )
+        else:
+            why = f"the question could not be embedded: {record.error}"
     else:
         why = index.reason if index is not None and not index.available else "no embedding index"
     ranked = BM25Index.for_corpus(corpus).top(query_terms(question) or [question], k)

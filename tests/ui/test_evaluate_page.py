@@ -70,6 +70,10 @@ def test_the_form_opens_on_the_bundled_sample_and_questions(page):
     # no model configured: only the deterministic strategy is offered
     assert page.multiselect(key=state.EVAL_STRATEGIES).options == ["deterministic"]
     assert not page.button(key="launch_evaluation").disabled
+    # the choice survives the widgets being hidden while an upload is pending
+    page.radio(key=state.EVAL_QSET_CHOICE).set_value(state.UPLOADED).run()
+    page.radio(key=state.EVAL_QSET_CHOICE).set_value(state.BUNDLED).run()
+    assert page.multiselect(key=state.EVAL_STRATEGIES).value == ["deterministic"]
 
 
 def test_a_question_set_citing_unknown_ids_is_refused_with_them(page):

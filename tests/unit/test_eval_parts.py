@@ -130,6 +130,9 @@ def test_rag_retrieves_by_fake_embeddings_and_falls_back_to_bm25(make_llm_server
         if embeddings:
             assert index.available and index.matrix().shape == (6, 256)
             assert method == "embeddings" and len(calls) == 1 and why == ""
+            # an index built when the endpoint's model had other dimensions is not trusted
+            stale = index.model_copy(update={"dimensions": 64})
+            assert retrieve(corpus, "valve corrosion", 3, stale, client)[1] == "bm25"
         else:
             assert not index.available and "404" in index.reason
             assert method == "bm25" and calls == [] and "404" in why

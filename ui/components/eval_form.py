@@ -126,12 +126,15 @@ def render_selection(qset: QuestionSet, settings: LLMSettings) -> tuple[list[str
         ids,
         format_func=lambda i: f"{i} · {by_id[i].kind} · {by_id[i].question[:70]}",
         key=state.EVAL_QUESTIONS,
+        persist_state="session",
     )
     offered = [s for s in STRATEGIES if settings.mode == "llm" or s not in MODEL_STRATEGIES]
-    if not set(st.session_state.get(state.EVAL_STRATEGIES) or []) <= set(offered):
+    picked = st.session_state.get(state.EVAL_STRATEGIES)
+    if picked is None or not set(picked) <= set(offered):
         st.session_state[state.EVAL_STRATEGIES] = offered
-    st.session_state.setdefault(state.EVAL_STRATEGIES, offered)
-    strategies = st.multiselect("Strategies", offered, key=state.EVAL_STRATEGIES)
+    strategies = st.multiselect(
+        "Strategies", offered, key=state.EVAL_STRATEGIES, persist_state="session"
+    )
     if settings.mode != "llm":
         st.caption("rlm, direct and rag need a model: set one under *Model and endpoint*.")
     return chosen, strategies
@@ -144,10 +147,15 @@ def render_baseline_settings() -> EvalSettings:
         min_value=1_000,
         step=10_000,
         key=state.EVAL_CONTEXT_TOKENS,
+        persist_state="session",
         help="Emails go in date order, whole, until the budget is full; the rest is left out.",
     )
     top_k = right.number_input(
-        "rag: emails retrieved", min_value=1, max_value=100, key=state.EVAL_TOP_K
+        "rag: emails retrieved",
+        min_value=1,
+        max_value=100,
+        key=state.EVAL_TOP_K,
+        persist_state="session",
     )
     return EvalSettings(context_tokens=int(context), top_k=int(top_k))
 
