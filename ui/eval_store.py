@@ -14,7 +14,7 @@ from ui.run_store import ensure_store
 
 if TYPE_CHECKING:
     from pipeline.eval.schemas import CellResult, EvaluationSummary
-    from pipeline.eval.store import EvaluationView
+    from pipeline.eval.views import EvaluationView
 
 _CACHE_ENTRIES = 32
 

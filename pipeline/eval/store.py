@@ -4,51 +4,19 @@ cell's result, and the summary. Call `pipeline.zenml_env.configure()` first.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from zenml.client import Client
 from zenml.enums import ExecutionStatus
 
 from pipeline.eval.schemas import CellResult, EvaluationSummary
+from pipeline.eval.views import EvaluationView
 from pipeline.metadata import unpack
 from pipeline.runs import _RUN_STATUS, _latest_steps, _output_of, _process_alive, _utc
 from pipeline.steps.evaluation import EVAL_KEY
 
 PIPELINE_NAME = "rlm_evaluation"
 _DONE = (ExecutionStatus.COMPLETED, ExecutionStatus.CACHED)
-
-
-class EvaluationView(BaseModel):
-    """An evaluation run as the UI lists it: settings from its metadata, progress from its steps."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    run_id: str
-    name: str
-    status: str  # initializing | running | completed | failed | stale
-    created_at: datetime | None = None
-    ended_at: datetime | None = None
-    question_set: str = ""
-    source: str = ""
-    strategies: list[str] = Field(default_factory=list)
-    questions: int = 0
-    model: str = ""
-    mode: str = ""
-    cells: list[str] = Field(default_factory=list)  # every cell's step name
-    done_cells: list[str] = Field(default_factory=list)
-    failed_cells: list[str] = Field(default_factory=list)
-    error: str | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in ("completed", "failed", "stale")
-
-    @property
-    def label(self) -> str:
-        when = self.created_at.strftime("%Y-%m-%d %H:%M") if self.created_at else "?"
-        return f"{self.name} · {self.model} · {', '.join(self.strategies)} · {when}"
 
 
 def list_evaluations(limit: int = 50) -> list[EvaluationView]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.eval.schemas import PIPELINE_STRATEGIES, CellResult
-from pipeline.eval.store import EvaluationView
+from pipeline.eval.views import EvaluationView
 from ui import eval_store, routes, state
 from ui.components import eval_charts
 from ui.components.safe_text import md_escape
