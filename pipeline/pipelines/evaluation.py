@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +37,8 @@ from pipeline.steps.evaluation import (
 logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "rlm_evaluation"
+CONCURRENT_RUNS_ENV = "RLM_EVAL_CONCURRENT_RUNS"
+DEFAULT_CONCURRENT_RUNS = 4
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -55,7 +58,7 @@ def rlm_evaluation(
 
         load_corpus ─> check_questions ─┬─> embed_corpus (rag only, cached per corpus)
                                         ├─> direct / rag cell steps            (concurrent)
-                                        ├─> rlm_analysis child runs ─> cell steps (concurrent)
+                                        ├─> rlm_analysis child runs ─> cell steps (4 at once)
                                         └────────────────────────────────────> summarize_evaluation
 
     A cell that fails is scored as citing nothing and keeps its error; the others are kept.
@@ -74,26 +77,33 @@ def rlm_evaluation(
     index = embed_corpus(corpus, llm, settings) if "rag" in strategies else None
 
     futures: dict[str, Any] = {}
-    children: dict[str, Any] = {}
     for question, strategy, name in cells:
-        if strategy in PIPELINE_STRATEGIES:
-            children[name] = rlm_analysis.submit(
-                source=source,
-                source_fingerprint=source_fingerprint,
-                query=question.question,
-                budget=budget,
-                llm=llm if strategy == "rlm" else LLMSettings(mode="deterministic"),
-                max_bytes=max_bytes,
-            )
-        else:
+        if strategy not in PIPELINE_STRATEGIES:
             futures[name] = baseline_cell_step.submit(
                 corpus, question, strategy, llm, settings, index if strategy == "rag" else None,
                 id=name,
             )  # fmt: skip
-
+    # rlm_analysis child runs, at most `concurrent_runs()` at once: each fans out its own chunk
+    # steps, and dozens at once would make every run's wall time mostly waiting
+    running: deque[tuple[Question, Strategy, str, Any]] = deque()
+    window = concurrent_runs()
     for question, strategy, name in cells:
-        if name in children:
-            futures[name] = _score_child(children[name], question, strategy, llm, name)
+        if strategy not in PIPELINE_STRATEGIES:
+            continue
+        if len(running) >= window:
+            futures[running[0][2]] = _score_child(*running.popleft(), llm)
+        child = rlm_analysis.submit(
+            source=source,
+            source_fingerprint=source_fingerprint,
+            query=question.question,
+            budget=budget,
+            llm=llm if strategy == "rlm" else LLMSettings(mode="deterministic"),
+            max_bytes=max_bytes,
+        )
+        running.append((question, strategy, name, child))
+    while running:
+        futures[running[0][2]] = _score_child(*running.popleft(), llm)
+
     results = []
     for question, strategy, name in cells:
         try:
@@ -117,7 +127,7 @@ class _FailedChild:
         raise self.error
 
 
-def _score_child(child: Any, question: Question, strategy: Strategy, llm: LLMSettings, name: str):
+def _score_child(question: Question, strategy: Strategy, name: str, child: Any, llm: LLMSettings):
     """Wait for an rlm_analysis child run and submit the step that scores its report."""
     error: BaseException | None = None
     try:
@@ -130,10 +140,23 @@ def _score_child(child: Any, question: Question, strategy: Strategy, llm: LLMSet
     reports = aggregate.outputs.get("report") if aggregate is not None else None
     if error is not None or not reports:
         return _FailedChild(error or RuntimeError("the run wrote no report"), run_id)
-    started, ended = run.start_time, run.end_time
+    worker = _producing_run(reports[0], run)
+    started, ended = worker.start_time, worker.end_time
     latency = (ended - started).total_seconds() if started and ended else 0.0
-    record = save_artifact(ChildRun(run_id=str(run.id), latency_s=latency), f"{name}_child_run")
+    record = save_artifact(ChildRun(run_id=str(worker.id), latency_s=latency), f"{name}_child_run")
     return pipeline_cell_step.submit(question, strategy, reports[0], record, llm, id=name)
+
+
+def _producing_run(report: Any, run: Any) -> Any:
+    """The run that computed `report`: `run` itself, or, when its steps all came from the
+    cache, the earlier run that did the work (whose wall time is the real latency)."""
+    producer = report.producer_pipeline_run_id
+    if producer is None or producer == run.id:
+        return run
+    try:
+        return Client().get_pipeline_run(producer)
+    except KeyError:
+        return run
 
 
 def _child_run(child_key: str) -> Any:
@@ -143,6 +166,19 @@ def _child_run(child_key: str) -> Any:
         if run.child_key == child_key:
             return Client().get_pipeline_run(run.id)
     return None
+
+
+def concurrent_runs() -> int:
+    """How many rlm_analysis child runs an evaluation keeps going at once
+    (RLM_EVAL_CONCURRENT_RUNS, default 4)."""
+    text = os.environ.get(CONCURRENT_RUNS_ENV, "").strip()
+    try:
+        value = int(text) if text else DEFAULT_CONCURRENT_RUNS
+    except ValueError:
+        raise ValueError(f"{CONCURRENT_RUNS_ENV}={text!r} is not a whole number") from None
+    if value < 1:
+        raise ValueError(f"{CONCURRENT_RUNS_ENV}={text!r} must be at least 1")
+    return value
 
 
 def cell_name(strategy: str, question_id: str, position: int) -> str:
