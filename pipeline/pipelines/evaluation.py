@@ -91,7 +91,8 @@ def rlm_evaluation(
         if strategy not in PIPELINE_STRATEGIES:
             continue
         if len(running) >= window:
-            futures[running[0][2]] = _score_child(*running.popleft(), llm)
+            done = running.popleft()
+            futures[done[2]] = _score_child(*done, llm)
         child = rlm_analysis.submit(
             source=source,
             source_fingerprint=source_fingerprint,
@@ -102,7 +103,8 @@ def rlm_evaluation(
         )
         running.append((question, strategy, name, child))
     while running:
-        futures[running[0][2]] = _score_child(*running.popleft(), llm)
+        done = running.popleft()
+        futures[done[2]] = _score_child(*done, llm)
 
     results = []
     for question, strategy, name in cells:
