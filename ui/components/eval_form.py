@@ -60,6 +60,13 @@ def corpus_ids(choice: CorpusChoice) -> list[str]:
 def render_question_set(choice: CorpusChoice) -> QuestionSet | None:
     """Bundled questions (for the bundled sample) or an uploaded .json/.csv set, checked against
     the corpus; an error says what to fix."""
+    if choice.path is None and choice.data is None:  # a library corpus whose file is gone
+        show_error(
+            "This corpus cannot be evaluated.",
+            "an evaluation reads the corpus's source file, and this library corpus has none here",
+            advice="Pick the bundled sample, upload the mailbox, or open it from this machine.",
+        )
+        return None
     picked = st.radio(
         "Question set",
         [state.BUNDLED, state.UPLOADED],
