@@ -11,6 +11,7 @@ Other test packages may add fixtures here; keep each one documented and self-con
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,6 +24,8 @@ from pipeline import zenml_env
 from tests.fakes.llm_server import FakeLLMServer
 
 ZENML_STORE = zenml_env.configure(tempfile.mkdtemp(prefix="rlm-test-zenml-"))
+# The state folder (evidence basket, corpus indexes) likewise: never the developer's `.rlm/`.
+os.environ["RLM_STATE_DIR"] = tempfile.mkdtemp(prefix="rlm-test-state-")
 
 # Variables that would make a test talk to a real model or change prices behind its back.
 MODEL_ENV_VARS = (

@@ -20,7 +20,8 @@ from pipeline.views import RunView
 if TYPE_CHECKING:
     from pipeline.agent.schemas import Trajectory
     from pipeline.schemas import Report
-    from tools.models import Email
+    from tools.corpus_index import CorpusIndex
+    from tools.models import Corpus, Email
 
 logger = logging.getLogger(__name__)
 
@@ -170,3 +171,39 @@ def email(run: RunView, email_id: str) -> Email | None:
 def recent_finished_runs(limit: int = 30) -> list[RunView]:
     """Full views (with chunks) of the newest finished runs; each read is cached."""
     return [get_run(run.run_id) for run in list_runs(limit) if run.finished]
+
+
+# --- The analyst's desk: the run's corpus, its index, several emails at once --------------------
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def _corpus(run_id: str, _run: RunView) -> Corpus | None:
+    return _runs().load_corpus(_run)
+
+
+def corpus(run: RunView) -> Corpus | None:
+    """The run's corpus, lazy (a `StoredCorpus`: nothing but its summary is read yet)."""
+    return _corpus(run.run_id, run) if run.finished else _runs().load_corpus(run)
+
+
+@st.cache_resource(max_entries=8, show_spinner="Indexing the corpus (once per corpus) ...")
+def _corpus_index(fingerprint: str, _corpus: Corpus) -> CorpusIndex:
+    from tools.corpus_index import load_or_build
+
+    return load_or_build(_corpus)
+
+
+def corpus_index(run: RunView) -> CorpusIndex | None:
+    """Dates, people and threads of the run's corpus, stored beside it (built on first use)."""
+    loaded = corpus(run)
+    return None if loaded is None else _corpus_index(loaded.fingerprint(), loaded)
+
+
+def emails(run: RunView, email_ids: list[str]) -> dict[str, Email]:
+    """Several emails of the run's corpus (only their row groups are read)."""
+    loaded = corpus(run)
+    if loaded is None:
+        return {}
+    from tools.stored import emails_by_id
+
+    return emails_by_id(loaded, email_ids)
