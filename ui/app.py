@@ -19,6 +19,7 @@ zenml_env.configure()  # before anything imports zenml
 import streamlit as st  # noqa: E402
 
 from ui import auth, routes, run_store, state  # noqa: E402
+from ui.components.email_viewer import render_open_email  # noqa: E402
 from ui.components.run_context import render_sidebar_run  # noqa: E402
 from ui.errors import page_guard  # noqa: E402
 
@@ -35,6 +36,9 @@ page = st.navigation(
         st.Page(routes.REPORT, title="Report", icon=":material/description:"),
         st.Page(routes.TRAJECTORIES, title="Trajectories", icon=":material/timeline:"),
         st.Page(routes.COST, title="Cost dashboard", icon=":material/payments:"),
+        st.Page(routes.PEOPLE, title="People", icon=":material/hub:"),
+        st.Page(routes.TIMELINE, title="Timeline", icon=":material/date_range:"),
+        st.Page(routes.EVIDENCE, title="Evidence", icon=":material/push_pin:"),
         st.Page(routes.RUNS, title="Runs", icon=":material/history:"),
         st.Page(routes.EVALUATE, title="Evaluate", icon=":material/leaderboard:"),
     ]
@@ -45,4 +49,6 @@ with st.sidebar:
     auth.render_account()
     with page_guard("the selected run"):
         render_sidebar_run()
+st.session_state[state.CURRENT_PAGE] = page.url_path
 page.run()
+render_open_email()  # the email opened on this page, in its thread

@@ -140,8 +140,8 @@ def _trajectories(run_id: str, _run: RunView) -> dict[str, Trajectory]:
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
-def _email(run_id: str, email_id: str, _run: RunView) -> Email | None:
-    return _runs().load_email(_run, email_id)
+def _emails(run_id: str, email_ids: tuple[str, ...], _run: RunView) -> dict[str, Email]:
+    return _runs().load_emails(_run, email_ids)
 
 
 def report(run: RunView) -> Report | None:
@@ -160,12 +160,6 @@ def trajectories(run: RunView) -> dict[str, Trajectory]:
     if run.finished:
         return _trajectories(run.run_id, run)
     return _runs().load_trajectories(run)
-
-
-def email(run: RunView, email_id: str) -> Email | None:
-    if run.finished:
-        return _email(run.run_id, email_id, run)
-    return _runs().load_email(run, email_id)
 
 
 def recent_finished_runs(limit: int = 30) -> list[RunView]:
@@ -201,9 +195,6 @@ def corpus_index(run: RunView) -> CorpusIndex | None:
 
 def emails(run: RunView, email_ids: list[str]) -> dict[str, Email]:
     """Several emails of the run's corpus (only their row groups are read)."""
-    loaded = corpus(run)
-    if loaded is None:
-        return {}
-    from tools.stored import emails_by_id
-
-    return emails_by_id(loaded, email_ids)
+    if run.finished:
+        return _emails(run.run_id, tuple(email_ids), run)
+    return _runs().load_emails(run, email_ids)

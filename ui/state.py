@@ -65,6 +65,16 @@ EVAL_CELL = "eval_cell"
 EVAL_COMPARE_A = "eval_compare_a"
 EVAL_COMPARE_B = "eval_compare_b"
 BUNDLED = "bundled"
+# The analyst's desk
+CURRENT_PAGE = "current_page"  # url path of the page being drawn (set by app.py)
+OPEN_EMAIL = "open_email"  # {"run", "email", "page"} of the email shown in the thread dialog
+PEOPLE_SCOPE = "people_scope"  # "corpus" | "run"
+PEOPLE_TOP_N = "people_top_n"
+PEOPLE_PERSON = "people_person"  # the person picked (on the chart or in the picker)
+PEOPLE_LAST_CLICK = "people_last_click"  # the last person clicked on the chart
+TIMELINE_LAST_CLICK = "timeline_last_click"  # the last cited email clicked on the timeline
+EVIDENCE_CORPUS = "evidence_corpus"  # corpus fingerprint shown on Evidence
+EVIDENCE_TAG = "evidence_tag"
 
 SAMPLE = "sample"
 UPLOADED = "upload"
@@ -98,6 +108,14 @@ def _defaults() -> dict[str, Any]:
         EVAL_QSET_CHOICE: BUNDLED,
         EVAL_CONTEXT_TOKENS: DEFAULT_CONTEXT_TOKENS,
         EVAL_TOP_K: DEFAULT_TOP_K,
+        CURRENT_PAGE: None,
+        OPEN_EMAIL: None,
+        PEOPLE_SCOPE: "corpus",
+        PEOPLE_TOP_N: 25,
+        PEOPLE_PERSON: None,
+        PEOPLE_LAST_CLICK: None,
+        TIMELINE_LAST_CLICK: None,
+        EVIDENCE_TAG: "",
     }
 
 
@@ -117,3 +135,5 @@ def select_run(run_id: str | None) -> None:
         st.session_state[SELECTED_RUN] = run_id
         st.session_state[REPLAY_STEP] = 1
         st.session_state.pop(TRAJECTORY_CHUNK, None)
+        st.session_state[PEOPLE_PERSON] = None
+        st.session_state[OPEN_EMAIL] = None

@@ -144,3 +144,14 @@ def make_trajectory(chunk_id: str = "chunk_00") -> Trajectory:
         ended_at=T0 + timedelta(seconds=6),
         events=events,
     )
+
+
+def stub_thread_reads() -> None:
+    """Inside an AppTest script: the thread view reads emails from `make_email` and finds no
+    stored corpus (so no thread index and no pinning). Tests restore `run_store` afterwards."""
+    from ui import run_store
+
+    run_store.emails = lambda run, ids: {i: make_email(i) for i in ids}
+    run_store.corpus = lambda run: None
+    run_store.corpus_index = lambda run: None
+    run_store.find_run = lambda run_id: make_run(run_id=run_id)

@@ -112,17 +112,22 @@ def test_history_frame_flags_stale_runs():
 
 
 def _report_app() -> None:
-    from tests.ui.factories import make_email, make_report, make_run
+    from tests.ui.factories import make_report, make_run, stub_thread_reads
     from ui import run_store, state
+    from ui.components.email_viewer import render_open_email
     from ui.components.report_view import render_downloads, render_report
 
-    run_store.email = lambda run, email_id: make_email(email_id)
+    stub_thread_reads()
     run_store.report_markdown = lambda run: "# report"
     run_store.report_html = lambda run: "<html></html>"
     state.init_state()
     run, report = make_run(), make_report()
     render_downloads(run, report)
     render_report(run, report)
+    render_open_email()
+
+
+STUBBED = ("emails", "corpus", "corpus_index", "find_run", "report_markdown", "report_html")
 
 
 def _dialogs(at: AppTest) -> list:
@@ -141,7 +146,7 @@ def _dialogs(at: AppTest) -> list:
 def test_report_view_escapes_text_and_opens_a_cited_email(monkeypatch):
     from ui import run_store
 
-    for name in ("email", "report_markdown", "report_html"):
+    for name in STUBBED:
         monkeypatch.setattr(run_store, name, getattr(run_store, name))  # restored after the test
     at = AppTest.from_function(_report_app, default_timeout=30).run()
     assert not at.exception
@@ -163,11 +168,11 @@ def test_report_view_escapes_text_and_opens_a_cited_email(monkeypatch):
 
 
 def _replay_app() -> None:
-    from tests.ui.factories import make_email, make_run, make_trajectory
-    from ui import run_store, state
+    from tests.ui.factories import make_run, make_trajectory, stub_thread_reads
+    from ui import state
     from ui.components.replay import render_event, replay_controls
 
-    run_store.email = lambda run, email_id: make_email(email_id)
+    stub_thread_reads()
     state.init_state()
     trajectory = make_trajectory()
     event = replay_controls(trajectory)
@@ -181,7 +186,8 @@ def _step_indicator(at: AppTest) -> str:
 def test_replay_steps_forward_and_back(monkeypatch):
     from ui import run_store
 
-    monkeypatch.setattr(run_store, "email", run_store.email)
+    for name in STUBBED:
+        monkeypatch.setattr(run_store, name, getattr(run_store, name))
     at = AppTest.from_function(_replay_app, default_timeout=30).run()
     assert _step_indicator(at) == "**Step 1 of 6**"
     assert at.button(key="replay_back").disabled

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ui import run_store
+from ui.components.evidence_list import render_bundle_download
 from ui.components.report_view import render_downloads, render_report
 from ui.components.run_context import require_run
 from ui.components.safe_text import md_escape
@@ -23,4 +24,5 @@ with page_guard("the report"):
                     st.error(f"**{md_escape(chunk.id)}**: {md_escape(chunk.error, max_chars=800)}")
     else:
         render_downloads(run, report)
+        render_bundle_download(run, "run_bundle")
         render_report(run, report)

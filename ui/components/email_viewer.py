@@ -1,6 +1,10 @@
-"""Reading a cited email: clickable email ids that open the email inside its thread in a dialog.
+"""Reading an email: clickable email ids that open the email inside its thread in a dialog.
 
-The thread view (`ui.components.thread_view`) shows every field as text, never HTML or Markdown.
+A click records the email to open (`state.OPEN_EMAIL`: run, email, page) instead of drawing the
+dialog on the spot, and `render_open_email` (called once by `ui/app.py` after the page) draws it:
+so the dialog stays open while the analyst pins, tags and writes notes in it, whatever reruns
+they cause, and closes when dismissed or when the analyst moves to another page. The thread view
+(`ui.components.thread_view`) shows every field as text, never HTML or Markdown.
 """
 
 from __future__ import annotations
@@ -10,15 +14,44 @@ from collections.abc import Sequence
 import streamlit as st
 
 from pipeline.views import RunView
+from ui import run_store, state
 from ui.components.safe_text import md_escape
 from ui.components.thread_view import render_thread
 
 MAX_BUTTONS = 40
 
 
-@st.dialog("Email in its thread", width="large")
+def open_email(run_id: str, email_id: str) -> None:
+    """Open `email_id` of run `run_id` in the dialog (on this page)."""
+    st.session_state[state.OPEN_EMAIL] = {
+        "run": run_id,
+        "email": email_id,
+        "page": st.session_state.get(state.CURRENT_PAGE),
+    }
+
+
+def _close() -> None:
+    st.session_state[state.OPEN_EMAIL] = None
+
+
+@st.dialog("Email in its thread", width="large", on_dismiss=_close)
 def email_dialog(run: RunView, email_id: str) -> None:
     render_thread(run, email_id)
+
+
+def render_open_email() -> None:
+    """Draw the dialog of the email opened on this page, if any."""
+    opened = st.session_state.get(state.OPEN_EMAIL)
+    if not opened:
+        return
+    if opened.get("page") != st.session_state.get(state.CURRENT_PAGE):
+        _close()  # opened on another page
+        return
+    run = run_store.find_run(opened["run"])
+    if run is None:
+        _close()
+        return
+    email_dialog(run, opened["email"])
 
 
 def email_buttons(run: RunView, email_ids: Sequence[str], key_prefix: str) -> None:
@@ -27,12 +60,14 @@ def email_buttons(run: RunView, email_ids: Sequence[str], key_prefix: str) -> No
     if not ids:
         st.caption("No emails cited.")
         return
-    clicked: str | None = None
     with st.container(horizontal=True, gap="small"):
         for index, email_id in enumerate(ids[:MAX_BUTTONS]):
-            if st.button(md_escape(email_id), key=f"{key_prefix}_{index}", help="Open this email"):
-                clicked = email_id
+            st.button(
+                md_escape(email_id),
+                key=f"{key_prefix}_{index}",
+                help="Open this email in its thread",
+                on_click=open_email,
+                args=(run.run_id, email_id),
+            )
     if len(ids) > MAX_BUTTONS:
         st.caption(f"... and {len(ids) - MAX_BUTTONS} more (all ids are in the JSON download).")
-    if clicked is not None:
-        email_dialog(run, clicked)
