@@ -64,6 +64,8 @@ def graph_figure(counts: Counter[people.Edge], top_n: int) -> tuple[go.Figure, l
                 "color": "#2F5D8C",
                 "line": {"width": 1, "color": "white"},
             },
+            textfont={"color": "#1F2933"},
+            unselected={"marker": {"opacity": 0.5}, "textfont": {"color": "#52606D"}},
             showlegend=False,
         )
     )

@@ -13,6 +13,7 @@ import streamlit as st
 
 from tools.basket import DEFAULT_TAGS, Basket, BasketItem
 from tools.models import Email
+from ui.components.safe_text import md_escape
 
 _UNSAFE_KEY = re.compile(r"[^A-Za-z0-9_-]+")
 
@@ -59,13 +60,21 @@ def render_item_editor(store: Basket, item: BasketItem, key: str) -> None:
         st.session_state.pop(note_key, None)
         st.caption("Removed from the evidence basket.")
         return
+    # the stored values seed the widgets once; afterwards the widgets own them (a changing
+    # `default` would reset a widget while the analyst is typing)
+    st.session_state.setdefault(tags_key, item.tags)
+    st.session_state.setdefault(note_key, item.note)
     st.multiselect(
         "Tags",
         options=list(dict.fromkeys([*DEFAULT_TAGS, *item.tags])),
-        default=item.tags,
         key=tags_key,
         accept_new_options=True,
         on_change=save_tags,
         placeholder="key, relevant, privileged, follow-up, or type a new tag",
     )
-    st.text_area("Note", value=item.note, key=note_key, on_change=save_note, height=80)
+    st.text_area("Note", key=note_key, on_change=save_note, height=80)
+    st.caption(
+        f"Saved: tags {md_escape(', '.join(item.tags) or 'none')} · note of {len(item.note)} "
+        "characters",
+        help="What the evidence basket holds for this email",
+    )

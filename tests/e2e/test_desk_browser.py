@@ -1,0 +1,161 @@
+"""The analyst's desk in a real headless Chromium: open a cited email in its thread, click a person
+in the graph, pin and tag an email, restart the workbench and find it again, download an evidence
+bundle and check it."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.browser import launch_chromium, workbench_server
+from tests.e2e.test_workbench_browser import _check_page
+from ui.components.pin_controls import key_id
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SAMPLE = REPO_ROOT / "data" / "sample" / "northwind_mail.json"
+QUERY = "Who sent the key accounts pricing spreadsheet outside the company?"
+
+
+@pytest.fixture
+def desk_env(tmp_path: Path) -> dict[str, str]:
+    """A fresh ZenML store and state folder holding one finished deterministic run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env |= {
+        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "RLM_STATE_DIR": str(tmp_path / "state"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.run", "--source", str(SAMPLE), "--query", QUERY,
+         "--max-chunks", "3", "--max-iterations", "4", "--json"],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    env["TEST_RUN_JSON"] = done.stdout
+    return env
+
+
+def _open(page, title: str) -> None:
+    """Go to a page by its sidebar link (matched by its exact name: icons carry words too)."""
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title, exact=True).click()
+    page.wait_for_selector(f'h1:has-text("{title}")')
+
+
+def _open_run(page, run_name: str) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "Runs")
+    page.locator(".st-key-open_run button").click()  # the only run is picked
+    expect(page.get_by_text(f"Opened {run_name}")).to_be_visible()
+
+
+def _chip(container, tag: str):
+    """A selected tag of a multiselect."""
+    return container.locator(f'[data-tag][aria-label="{tag}"]')
+
+
+def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    result = json.loads(desk_env["TEST_RUN_JSON"])
+    email_id = result["report"]["findings"][0]["evidence_ids"][0]
+    key = key_id(email_id)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            with workbench_server(desk_env, tmp_path / "streamlit-1.log") as url:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(60_000)
+                page.goto(url)
+                _open_run(page, result["run_name"])
+
+                # a citation opens its email inside its thread
+                _open(page, "Report")
+                page.locator(".st-key-finding_0_0 button").first.click()
+                dialog = page.get_by_role("dialog")
+                expect(dialog.get_by_text("Thread of ")).to_be_visible()
+                opened = dialog.locator(f".st-key-thread_opened_{key}")
+                expect(opened).to_contain_text(email_id)
+                expect(opened).to_contain_text("opened")
+
+                # pin it and tag it (a default tag and a new one) with a note
+                opened.locator(f".st-key-pin_thread_{key} button").click()
+                tags = opened.locator(f".st-key-tags_thread_{key}")
+                expect(tags).to_be_visible()
+                saved = opened.get_by_text("Saved: tags ")
+                for tag, stored in (("key", "key"), ("smoking gun", "key, smoking gun")):
+                    tags.locator("input").click()
+                    page.keyboard.type(tag)
+                    expect(page.get_by_role("option").first).to_contain_text(tag)
+                    page.keyboard.press("Enter")
+                    expect(_chip(tags, tag)).to_be_visible()
+                    expect(saved).to_contain_text(f"Saved: tags {stored} ·")  # the server has it
+                opened.locator(f".st-key-note_thread_{key} textarea").fill("Sent from home.")
+                dialog.get_by_text("Thread of ").click()  # blur: commits the note
+                expect(saved).to_contain_text("note of 15 characters")
+                _check_page(page, "10_thread_pinned")
+                page.keyboard.press("Escape")
+                expect(dialog).to_be_hidden()
+
+                # the basket shows it, as the server stored it
+                _open(page, "Evidence")
+                item = page.locator(f".st-key-evidence_{key}")
+                expect(_chip(item, "smoking gun")).to_be_visible()
+                expect(item.locator("textarea")).to_have_value("Sent from home.")
+
+                # click a person in the graph: their emails are listed
+                _open(page, "People")
+                nodes = page.locator(".st-key-people_graph .scatterlayer .trace").last
+                point = nodes.locator(".point").first
+                expect(point).to_be_visible()
+                box = point.bounding_box()  # Plotly's drag layer takes the click, as for a user
+                page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+                expect(page.get_by_text("In the corpus:")).to_be_visible()
+                expect(page.get_by_text("In this run's evidence:")).to_be_visible()
+                _check_page(page, "11_people")
+
+                _open(page, "Timeline")
+                expect(page.locator(".js-plotly-plot").first).to_be_visible()
+                _check_page(page, "12_timeline")
+                page.close()
+
+            # a restarted workbench, a new browser session: the pinned email is still there
+            with workbench_server(desk_env, tmp_path / "streamlit-2.log") as url:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(60_000)
+                page.goto(url)
+                _open(page, "Evidence")
+                item = page.locator(f".st-key-evidence_{key}")
+                expect(item).to_contain_text(email_id)
+                expect(_chip(item, "smoking gun")).to_be_visible()
+                expect(_chip(item, "key")).to_be_visible()
+                expect(item.locator("textarea")).to_have_value("Sent from home.")
+                _check_page(page, "13_evidence_after_restart")
+
+                page.locator(".st-key-build_basket_bundle button").click()
+                with page.expect_download() as download_info:
+                    page.locator(".st-key-download_basket_bundle button").click()
+                bundle_path = tmp_path / "bundle.zip"
+                download_info.value.save_as(bundle_path)
+        finally:
+            browser.close()
+
+    with zipfile.ZipFile(bundle_path) as bundle:
+        names = bundle.namelist()
+        assert {"report.md", "report.html", "manifest.csv"} <= set(names)
+        assert [n for n in names if n.startswith("emails/")] == [f"emails/{email_id}.eml"]
+        (row,) = csv.DictReader(io.StringIO(bundle.read("manifest.csv").decode()))
+        assert row["id"] == email_id and row["notes"] == "Sent from home."
+        assert row["tags"] == "key; smoking gun" and row["cited_by_findings"].startswith("1")
+        assert f"X-RLM-Email-Id: {email_id}" in bundle.read(f"emails/{email_id}.eml").decode()
