@@ -7,7 +7,7 @@ message-id, date, from, to, subject, tags, notes, sha256 of its .eml, the findin
 `emails/<id>.eml` (each email written back as an RFC 822 message with its original headers where
 known) and `trajectories/<chunk>.json`. Its emails are the ones the report cites plus those
 pinned in the evidence basket for the run's corpus (`--pinned-only`: the pinned ones alone,
-optionally only those with `--tag`). Call `pipeline.zenml_env.configure()` before using it (the
+optionally only those with `--tag`). Every export is written to the audit log. Call `pipeline.zenml_env.configure()` before using it (the
 CLI does).
 """
 
@@ -69,7 +69,8 @@ def _header_text(value: str) -> str:
 
 def to_eml(email: Email) -> bytes:
     """The email as an RFC 822 message: its own headers where known, the body as UTF-8 text,
-    and `X-RLM-Email-Id` carrying the workbench id."""
+    `X-RLM-Email-Id` carrying the workbench id and one `X-RLM-Attachment` (name; type; size)
+    per attachment the original had (the corpus keeps their text, not their bytes)."""
     message = EmailMessage(policy=policy.SMTP)
     headers = [
         ("Message-ID", email.message_id or ""),
@@ -84,6 +85,14 @@ def to_eml(email: Email) -> bytes:
         ("X-RLM-Email-Id", email.id),
         ("X-RLM-Folder", email.folder or ""),
     ]
+    for attachment in email.attachments:  # its bytes are not kept: named, never invented
+        headers.append(
+            (
+                "X-RLM-Attachment",
+                f"{attachment.name or '(no name)'}; {attachment.content_type or 'unknown type'}; "
+                f"{attachment.size} bytes",
+            )
+        )
     for name, value in headers:
         value = _header_text(value)
         if value:
@@ -143,10 +152,11 @@ def export_run(
     pinned_only: bool = False,
     tag: str | None = None,
     basket: Basket | None = None,
+    who: str | None = None,
 ) -> BundleSummary:
     """The bundle of a finished run (see the module docstring); raises KeyError for an unknown
     run and ValueError for a run without a report."""
-    from pipeline import runs
+    from pipeline import audit, desk, runs
     from pipeline.report_render import render_html, render_markdown
 
     view = runs.get_run(run_id)
@@ -154,7 +164,7 @@ def export_run(
     corpus = runs.load_corpus(view)
     if report is None or corpus is None:
         raise ValueError(f"run {view.name} has no report to export (status {view.status})")
-    items = (basket or Basket()).items(corpus.fingerprint(), tag=tag)
+    items = (basket or desk.basket()).items(corpus.fingerprint(), tag=tag)
     wanted = [] if pinned_only else list(report.cited_ids)
     wanted += [item.email_id for item in items]
     wanted = list(dict.fromkeys(wanted))
@@ -164,6 +174,15 @@ def export_run(
     html = runs.load_report_html(view) or render_html(report, emails)
     trajectories = {k: t.model_dump_json(indent=2) for k, t in runs.load_trajectories(view).items()}
     build_bundle(sink, report, markdown, html, emails, trajectories, items)
+    audit.record(
+        audit.EXPORT,
+        who=who,
+        corpus=corpus.fingerprint(),
+        run=view.name,
+        detail=f"evidence bundle: {len(emails)} emails"
+        + (" (pinned only)" if pinned_only else "")
+        + (f", tag {tag}" if tag else ""),
+    )
     missing = [email_id for email_id in wanted if email_id not in found]
     return BundleSummary(view.name, len(emails), len(trajectories), missing)
 

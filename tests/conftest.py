@@ -24,8 +24,8 @@ from pipeline import zenml_env
 from tests.fakes.llm_server import FakeLLMServer
 
 ZENML_STORE = zenml_env.configure(tempfile.mkdtemp(prefix="rlm-test-zenml-"))
-# The state folder (evidence basket, corpus indexes) likewise: never the developer's `.rlm/`.
-os.environ["RLM_STATE_DIR"] = tempfile.mkdtemp(prefix="rlm-test-state-")
+# The desk's files (evidence basket, corpus indexes) likewise: never the developer's `.rlm/desk`.
+os.environ["RLM_DESK_DIR"] = tempfile.mkdtemp(prefix="rlm-test-desk-")
 
 # Variables that would make a test talk to a real model or change prices behind its back.
 MODEL_ENV_VARS = (

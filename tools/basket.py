@@ -1,7 +1,7 @@
 """The evidence basket: emails an analyst pinned, with tags and a note, kept per corpus in SQLite
 in the project's state folder, so they survive runs and restarts.
 
-An item is keyed by (corpus fingerprint, email id). It also remembers the run it was pinned from
+The file lives in the project's state folder (`pipeline.desk`). An item is keyed by (corpus fingerprint, email id). It also remembers the run it was pinned from
 (to open the email again and export it) and the email's date, sender and subject (to list it
 without loading the corpus). Every call opens its own connection: safe from any thread or process.
 
@@ -20,7 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tools.models import Email
-from tools.state_folder import state_path
 
 DEFAULT_TAGS = ("key", "relevant", "privileged", "follow-up")
 MAX_TAG_CHARS = 40
@@ -61,10 +60,10 @@ def clean_tags(tags: list[str]) -> list[str]:
 
 
 class Basket:
-    """The basket file (default `.rlm/evidence.sqlite3`)."""
+    """The basket in the SQLite file at `path` (`pipeline.desk.basket()` gives the project's)."""
 
-    def __init__(self, path: Path | None = None):
-        self.path = path or state_path("evidence.sqlite3")
+    def __init__(self, path: Path):
+        self.path = path
         with self._connect() as db:
             db.execute(_SCHEMA)
 

@@ -1,17 +1,15 @@
 """The analyst's index of a corpus: per email its date, people, subject and thread, built once per
-corpus and stored beside it as a small Parquet file keyed by the corpus fingerprint.
+corpus and stored (by `pipeline.desk`) as a small Parquet file keyed by the corpus fingerprint.
 
 Threads, the who-emails-whom graph and the timeline all read this index, never the email bodies,
-so a view of a half-million-email corpus does not load the corpus. `load_or_build` reads the
-stored index when there is one and builds (and stores) it otherwise.
+so a view of a half-million-email corpus does not load the corpus.
 
 Pure Python: no streamlit, zenml or openai imports.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import io
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,10 +20,7 @@ import pyarrow.parquet as pq
 
 from tools import people
 from tools.models import Corpus
-from tools.state_folder import state_path
 from tools.threads import ThreadFields, assign_threads, person_key
-
-logger = logging.getLogger(__name__)
 
 INDEX_VERSION = "1"
 _SCHEMA = pa.schema(
@@ -104,8 +99,8 @@ class CorpusIndex:
 
     # --- Storage -------------------------------------------------------------------------------
 
-    def save(self, path: Path) -> None:
-        """Write atomically (a temporary file renamed into place)."""
+    def to_bytes(self) -> bytes:
+        """The index as a Parquet file."""
         table = pa.Table.from_pydict(
             {
                 "id": self.ids,
@@ -117,9 +112,9 @@ class CorpusIndex:
             },
             schema=_SCHEMA,
         )
-        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
-        pq.write_table(table, partial, compression="zstd")
-        os.replace(partial, path)
+        sink = io.BytesIO()
+        pq.write_table(table, sink, compression="zstd")
+        return sink.getvalue()
 
     @classmethod
     def load(cls, path: Path) -> CorpusIndex | None:
@@ -178,19 +173,3 @@ class CorpusIndex:
             ):
                 found.append(email_id)
         return found
-
-
-def index_path(fingerprint: str) -> Path:
-    return state_path("corpora", fingerprint, "index.parquet")
-
-
-def load_or_build(corpus: Corpus) -> CorpusIndex:
-    """The corpus's stored index; built and stored on first use."""
-    path = index_path(corpus.fingerprint())
-    index = CorpusIndex.load(path) if path.exists() else None
-    if index is not None and len(index) == len(corpus):
-        return index
-    logger.info("building the analyst's index of %d emails", len(corpus))
-    index = CorpusIndex.from_corpus(corpus)
-    index.save(path)
-    return index

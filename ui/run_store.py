@@ -182,7 +182,7 @@ def corpus(run: RunView) -> Corpus | None:
 
 @st.cache_resource(max_entries=8, show_spinner="Indexing the corpus (once per corpus) ...")
 def _corpus_index(fingerprint: str, _corpus: Corpus) -> CorpusIndex:
-    from tools.corpus_index import load_or_build
+    from pipeline.desk import corpus_index as load_or_build
 
     return load_or_build(_corpus)
 

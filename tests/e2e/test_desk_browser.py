@@ -32,7 +32,7 @@ def desk_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
     env |= {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
-        "RLM_STATE_DIR": str(tmp_path / "state"),
+        "RLM_DESK_DIR": str(tmp_path / "state"),
         "PYTHONUNBUFFERED": "1",
     }
     done = subprocess.run(

@@ -21,7 +21,7 @@ import pytest
 from pipeline.export import MANIFEST_COLUMNS, eml_name, to_eml
 from tests.pipeline.conftest import write_records
 from tools.basket import Basket
-from tools.models import Email
+from tools.models import Attachment, Email
 
 pytestmark = [pytest.mark.pipeline]
 
@@ -63,6 +63,14 @@ def _normal(text: str) -> str:
 def test_eml_round_trip_keeps_headers_and_body():
     email = Email.model_validate(
         {**{k: v for k, v in ODD.items() if k != "from"}, "sender": ODD["from"], "date": None}
+    ).model_copy(
+        update={
+            "attachments": (
+                Attachment(
+                    name="valve.pdf", content_type="application/pdf", size=2048, text="wall loss"
+                ),
+            )
+        }
     )
     parsed = BytesParser(policy=policy.default).parsebytes(to_eml(email))
     assert parsed["X-RLM-Email-Id"] == "odd/id 1"
@@ -71,6 +79,7 @@ def test_eml_round_trip_keeps_headers_and_body():
     assert parsed["Subject"] == "MV-7 valve wall loss: naïve reading second line"
     assert parsed["From"].addresses[0].addr_spec == "zoe@northwind-energy.example"
     assert parsed["Date"] is None  # unknown: left out, never invented
+    assert parsed["X-RLM-Attachment"] == "valve.pdf; application/pdf; 2048 bytes"
     assert _normal(parsed.get_content()) == _normal(ODD["body"])
     assert eml_name("odd/id 1").startswith("emails/odd-id-1-") and eml_name("nw-1") == (
         "emails/nw-1.eml"
@@ -78,7 +87,7 @@ def test_eml_round_trip_keeps_headers_and_body():
 
 
 def test_bundle_of_a_real_run_holds_every_file(exported_run, tmp_path):
-    from pipeline import runs
+    from pipeline import audit, runs
     from pipeline.export import export_run
 
     run_id, view, report, corpus = exported_run
@@ -126,6 +135,9 @@ def test_bundle_of_a_real_run_holds_every_file(exported_run, tmp_path):
         odd = next(row for row in rows if row["id"] == ODD["id"])
         assert odd["tags"] == "key; follow-up" and odd["notes"] == "Zoë, note with, commas"
         assert any(row["cited_by_findings"] for row in rows), "the report cites something"
+
+    exports = [e for e in audit.read_entries() if e.action == audit.EXPORT and e.run == view.name]
+    assert exports and exports[0].corpus == corpus.fingerprint()  # newest first
 
     pinned_out = tmp_path / "pinned.zip"
     export_run(run_id, pinned_out, basket=basket, pinned_only=True)

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 
+from pipeline import desk
 from tools.basket import Basket
 from ui import routes, state
 from ui.components.pin_controls import key_id
@@ -27,8 +28,8 @@ def _first_cited(finished_run: dict) -> str:
 
 @pytest.fixture
 def basket(tmp_path, monkeypatch) -> Basket:
-    monkeypatch.setenv("RLM_STATE_DIR", str(tmp_path))
-    return Basket()
+    monkeypatch.setenv("RLM_DESK_DIR", str(tmp_path))
+    return desk.basket()
 
 
 def test_a_cited_email_opens_in_its_thread_and_is_pinned_and_tagged(

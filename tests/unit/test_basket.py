@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from tools.basket import DEFAULT_TAGS, Basket, clean_tags
+from pipeline import desk
+from pipeline.state_folder import is_owner_only
+from tools.basket import DEFAULT_TAGS, clean_tags
 from tools.models import Email
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -28,9 +30,9 @@ def _email(email_id: str, day: int) -> Email:
 
 
 def test_pin_tag_note_filter_and_unpin(tmp_path, monkeypatch):
-    monkeypatch.setenv("RLM_STATE_DIR", str(tmp_path))
-    basket = Basket()
-    assert basket.path == tmp_path / "evidence.sqlite3"
+    monkeypatch.setenv("RLM_DESK_DIR", str(tmp_path))
+    basket = desk.basket()
+    assert basket.path == tmp_path / "evidence.sqlite3" and is_owner_only(basket.path)
     basket.pin("corpus-a", _email("e-2", 2), run_id="run-1")
     basket.pin("corpus-a", _email("e-1", 1), run_id="run-1")
     basket.pin("corpus-b", _email("e-1", 1), run_id="run-9")
@@ -59,17 +61,17 @@ def test_pin_tag_note_filter_and_unpin(tmp_path, monkeypatch):
 def test_basket_survives_a_restart(tmp_path):
     """One process pins and tags; a new process, started later on the same state folder,
     reads it back."""
-    env = {**os.environ, "RLM_STATE_DIR": str(tmp_path)}
+    env = {**os.environ, "RLM_DESK_DIR": str(tmp_path)}
     write = (
         "from datetime import UTC, datetime\n"
-        "from tools.basket import Basket\nfrom tools.models import Email\n"
-        "b = Basket()\n"
+        "from pipeline.desk import basket\nfrom tools.models import Email\n"
+        "b = basket()\n"
         "b.pin('fp', Email(id='nw-7', date=datetime(2024,1,3,tzinfo=UTC), subject='Valve'), 'r1')\n"
         "b.set_tags('fp', 'nw-7', ['key', 'privileged'])\nb.set_note('fp', 'nw-7', 'read twice')\n"
     )
     read = (
-        "import json\nfrom tools.basket import Basket\n"
-        "i = Basket().get('fp', 'nw-7')\n"
+        "import json\nfrom pipeline.desk import basket\n"
+        "i = basket().get('fp', 'nw-7')\n"
         "print(json.dumps([i.subject, i.tags, i.note, i.run_id]))\n"
     )
     for code in (write, read):

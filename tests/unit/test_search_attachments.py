@@ -47,9 +47,9 @@ def test_corpus_without_attachment_text_builds_no_attachment_haystack():
 
 def _viewer_app() -> None:
     from tools.models import Attachment, Email
-    from ui.components.email_viewer import render_email
+    from ui.components.thread_view import render_message
 
-    render_email(
+    render_message(
         Email(
             id="pdf",
             subject="Papers",

@@ -7,8 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from pipeline.desk import corpus_index as load_or_build
+from pipeline.desk import index_path
+from pipeline.state_folder import is_owner_only, write_private
 from tools import people
-from tools.corpus_index import CorpusIndex, index_path, load_or_build
+from tools.corpus_index import CorpusIndex
 from tools.models import Corpus, Email
 from tools.threads import (
     ThreadFields,
@@ -153,17 +156,17 @@ def corpus() -> Corpus:
 
 
 def test_corpus_index_is_built_once_and_read_back(corpus, tmp_path, monkeypatch):
-    monkeypatch.setenv("RLM_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("RLM_DESK_DIR", str(tmp_path))
     index = load_or_build(corpus)
     assert index.thread_ids("m2") == ["m1", "m2", "m4"] and index.thread_ids("m3") == ["m3"]
     assert index.emails_of("Bob <bob@x>") == ["m1", "m2", "m3", "m4"]
     assert index.emails_of("cy@x", {"m1", "m2"}) == []
     assert index.message_counts({"m1", "m4"}) == {("ann@x", "bob@x"): 2}
     path = index_path(corpus.fingerprint())
-    assert path.exists() and path.parent.stat().st_mode & 0o077 == 0
+    assert is_owner_only(path) and is_owner_only(path.parent)
     stored = CorpusIndex.load(path)
     assert stored is not None and stored.threads == index.threads and stored.dates == index.dates
     # a second call reads the file: a marker thread written into it comes back
     stored.threads[0] = "marker"
-    stored.save(path)
+    write_private(path, stored.to_bytes())
     assert load_or_build(corpus).threads[0] == "marker"

@@ -13,7 +13,7 @@ import streamlit as st
 
 from pipeline.views import RunView
 from tools.basket import BasketItem
-from ui import run_store, state
+from ui import auth, run_store, state
 from ui.components.email_viewer import open_email
 from ui.components.pin_controls import basket, key_id, render_item_editor
 from ui.components.safe_text import md_escape, short
@@ -75,7 +75,7 @@ def _bundle_bytes(run: RunView, *, pinned_only: bool, tag: str | None) -> bytes:
 
     run_store.ensure_store()
     buffer = io.BytesIO()
-    export_run(run.run_id, buffer, pinned_only=pinned_only, tag=tag)
+    export_run(run.run_id, buffer, pinned_only=pinned_only, tag=tag, who=auth.who())
     return buffer.getvalue()
 
 

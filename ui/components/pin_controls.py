@@ -11,6 +11,7 @@ import re
 
 import streamlit as st
 
+from pipeline import desk
 from tools.basket import DEFAULT_TAGS, Basket, BasketItem
 from tools.models import Email
 from ui.components.safe_text import md_escape
@@ -28,7 +29,7 @@ def key_id(email_id: str) -> str:
 
 
 def basket() -> Basket:
-    return Basket()
+    return desk.basket()
 
 
 def render_pin_controls(corpus: str, email: Email, run_id: str, key_prefix: str) -> None:

@@ -35,13 +35,27 @@ def render_headers(email: Email) -> None:
     )
 
 
-def attachment_names(email: Email) -> list[str]:
-    """Names of the email's attachments, when the corpus records them."""
-    names = []
-    for attachment in getattr(email, "attachments", None) or ():
-        name = getattr(attachment, "name", None) or getattr(attachment, "filename", None)
-        names.append(str(name or attachment))
-    return names
+def render_attachments(email: Email) -> None:
+    """Each attachment's name, type and size; its text (searched with the email) when it has some."""
+    if not email.attachments:
+        return
+    st.markdown(f"**Attachments ({len(email.attachments)})**")
+    for number, attachment in enumerate(email.attachments):
+        label = (
+            f"{md_escape(attachment.name or '(no name)')} · {md_escape(attachment.content_type)} · "
+            f"{_size(attachment.size)}"
+        )
+        if not attachment.text:
+            st.markdown(f"- {label} (no text)")
+            continue
+        with st.expander(f"{label} · text from the attachment", expanded=number == 0):
+            st.text(attachment.text)
+
+
+def _size(size: int) -> str:
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f} MB"
+    return f"{size / 1024:.1f} KB" if size >= 1024 else f"{size} bytes"
 
 
 def render_message(email: Email) -> None:
@@ -52,11 +66,7 @@ def render_message(email: Email) -> None:
     if quoted:
         with st.expander(f"Quoted text ({len(quoted.splitlines())} lines)", expanded=False):
             st.text(quoted)
-    names = attachment_names(email)
-    if names:
-        st.markdown(
-            "**Attachments:** " + ", ".join(f"`{md_escape(n, max_chars=120)}`" for n in names)
-        )
+    render_attachments(email)
 
 
 def thread_window(ids: list[str], email_id: str) -> list[str]:
