@@ -31,11 +31,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from tests.fakes import eval_replies
+from tests.fakes.gate import RequestGate
 from tests.fakes.replies import BEHAVIOURS, build_reply, detect_task, normalise_task, prompt_text_of
 
 FAULT_KINDS = ("http429", "http500", "timeout", "malformed", "refusal", "truncated")
 TEST_DOUBLE_HEADER = ("X-Test-Double", "fake-llm-server (not a real model)")
 DEFAULT_MODELS = ("gpt-4o-mini", "fake-local-model")
+# Client timeout for tests that make the fake time out on purpose: pair it with a `timeout` fault
+# that holds its request until stop() (`timeout_sleep_s=HELD_UNTIL_STOP_S`), so the faulted
+# attempt always times out, while an answered request comes back far within it even on a loaded
+# machine. Never a speed claim: nothing passes or fails by how fast the machine is.
+PATIENT_TIMEOUT_S = 2.0
+HELD_UNTIL_STOP_S = 3600.0
 
 
 @dataclass
@@ -76,6 +83,9 @@ class FakeLLMServer:
         test can hold some chunks' requests while others finish.
     embeddings: answer `POST /v1/embeddings` with stable hash embeddings (eval_replies.py);
         False makes it a 404, like a server without embeddings.
+    gate: a `RequestGate` (tests/fakes/gate.py) that holds chat requests until N are in flight
+        at once or the test releases them: concurrency observed as a fact, not by timestamps.
+        Settable after start (`server.gate = RequestGate(...)`); stop() opens it.
     """
 
     def __init__(
@@ -96,6 +106,7 @@ class FakeLLMServer:
         models: tuple[str, ...] = DEFAULT_MODELS,
         latency_for: Callable[[str], float | None] | None = None,
         embeddings: bool = True,
+        gate: RequestGate | None = None,
     ) -> None:
         faults = dict(faults or {})
         for kind in [*faults, *(k for k in fault_schedule or [] if k)]:
@@ -109,6 +120,7 @@ class FakeLLMServer:
         self.latency_ms = latency_ms
         self.latency_for = latency_for
         self.embeddings = embeddings  # False: POST /v1/embeddings is a 404, like many servers
+        self.gate = gate
         self.faults = faults
         self.fault_schedule = list(fault_schedule or [])
         self.sufficient_after = sufficient_after
@@ -154,6 +166,8 @@ class FakeLLMServer:
     def stop(self) -> None:
         """Wake any request held by a latency or timeout fault, then close the socket."""
         self._stopping.set()
+        if self.gate is not None:
+            self.gate.release("stop")
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -240,6 +254,8 @@ class FakeLLMServer:
                 "unsupported_response_format",
                 param="response_format",
             )
+        if self.gate is not None:
+            self.gate.hold(record.task, prompt)
         latency_ms = self.latency_for(prompt) if self.latency_for else None
         if self._sleep((self.latency_ms if latency_ms is None else latency_ms) / 1000):
             return _error(503, "server stopping", None)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.gate import RequestGate
 from tests.fakes.llm_server import FakeLLMServer
 from tests.pipeline.conftest import write_records
 
@@ -22,8 +23,9 @@ QUERY = "Who raised concerns about the valve inspection?"
 
 @pytest.fixture(scope="module")
 def llm_runs(zenml_store, sample_records, tmp_path_factory):
-    """Three runs against one fake server (300 ms per reply): first, identical rerun, and a rerun
-    on a corpus where one email inside chunk_01 changed. Returns views and request counts."""
+    """Three runs against one fake server: first, identical rerun, and a rerun on a corpus where
+    one email inside chunk_01 changed. Returns views and request counts. The server's gate holds
+    the first run's plan calls until all three chunks have one in flight at once."""
     from pipeline import runs
     from pipeline.run import run_pipeline
     from pipeline.schemas import Budget, LLMSettings
@@ -42,7 +44,7 @@ def llm_runs(zenml_store, sample_records, tmp_path_factory):
     (folder / "changed").mkdir()
     changed_source = write_records(folder / "changed" / "mail.json", changed)
 
-    server = FakeLLMServer(latency_ms=300)
+    server = FakeLLMServer(gate=RequestGate(parties=3, tasks={"plan"}))
     server.start()
     budget = Budget(max_chunks=3, max_iterations=3)
     llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
@@ -76,10 +78,10 @@ def test_one_chunk_step_per_planned_chunk(llm_runs):
 
 
 def test_chunk_steps_run_concurrently(llm_runs):
-    chunks = llm_runs["views"][0].chunks
-    latest_start = max(c.started_at for c in chunks)
-    earliest_end = min(c.ended_at for c in chunks)
-    assert latest_start < earliest_end, [(c.id, c.started_at, c.ended_at) for c in chunks]
+    # A chunk has at most one model call in flight, so three plan calls held open at the same
+    # moment are three chunks working at once; run one after another, the gate never opens.
+    gate = llm_runs["server"].gate
+    assert gate.opened_by == "parties" and gate.held_peak == 3, (gate.opened_by, gate.held_peak)
 
 
 def test_identical_rerun_is_fully_cached_with_zero_model_calls(llm_runs):
@@ -205,12 +207,17 @@ def test_chunks_over_the_memory_budget_take_turns(
     from pipeline.schemas import Budget, LLMSettings
 
     monkeypatch.setattr(CHUNK_MEMORY, "capacity_bytes", 1)
+    # The first chunk admitted is held at its first model call until both others wait for the
+    # budget: the turns are observed, whatever the machine's speed.
+    gate = RequestGate(tasks={"plan"})
+    waits = _count_budget_waits(monkeypatch, CHUNK_MEMORY, release_after=2, gate=gate)
     source = write_records(tmp_path / "turns.json", sample_records[:90])
-    with FakeLLMServer(latency_ms=400) as server:  # each chunk works >= 1.2 s: they must meet
+    with FakeLLMServer(gate=gate) as server:
         llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
         monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-test-key")
         budget = Budget(max_chunks=3, max_iterations=3)
         run_id = run_pipeline(str(source), QUERY, budget, llm, "test-memory-turns", 10**8)
+    assert gate.opened_by == "release" and len(waits) == 2
 
     view = runs.get_run(run_id)
     assert view.status == "completed" and [c.status for c in view.chunks] == ["done"] * 3
@@ -220,3 +227,22 @@ def test_chunks_over_the_memory_budget_take_turns(
     waited = [s.name for s in steps if s.run_metadata.get("rlm_chunk", {}).get("waiting_for")]
     assert waited, "no chunk had to wait, so the budget was never tested"
     assert CHUNK_MEMORY.reserved_bytes == 0
+
+
+def _count_budget_waits(monkeypatch, budget, *, release_after: int, gate: RequestGate) -> list:
+    """Wrap `budget.reserve` so that every wait is recorded; the gate opens at `release_after`."""
+    waits: list[int] = []
+    reserve = budget.reserve
+
+    def counting_reserve(n_bytes, on_wait=None):
+        def waited(held: int) -> None:
+            waits.append(held)
+            if on_wait is not None:
+                on_wait(held)
+            if len(waits) >= release_after:
+                gate.release()
+
+        return reserve(n_bytes, on_wait=waited)
+
+    monkeypatch.setattr(budget, "reserve", counting_reserve)
+    return waits

@@ -29,7 +29,12 @@ from pipeline.schemas import (
 )
 from pipeline.schemas import chunk_budget as split_budget
 from pipeline.zenml_env import REPO_ROOT
-from tests.fakes.llm_server import FAULT_KINDS, FakeLLMServer
+from tests.fakes.llm_server import (
+    FAULT_KINDS,
+    HELD_UNTIL_STOP_S,
+    PATIENT_TIMEOUT_S,
+    FakeLLMServer,
+)
 from tools.models import Corpus, Email
 
 FAULT_RATES = (0.1, 0.3, 0.5)
@@ -38,10 +43,10 @@ QUERY = "What did the ultrasonic inspection find on the Lakeside MV-7 valve, and
 CORPUS_EMAILS = 60
 CHUNKS = 3
 MAX_ITERATIONS = 4
-SDK_TIMEOUT_S = 0.3
+SDK_TIMEOUT_S = PATIENT_TIMEOUT_S  # answered requests never race it, held ones always time out
 SDK_MAX_RETRIES = 2
 FAULT_SEED = 2  # Random(2) draws 0.057 on the third request: even rate 0.1 injects a fault early
-SERVER_TIMEOUT_SLEEP_S = 1.0  # a `timeout` fault holds the request longer than the SDK waits
+SERVER_TIMEOUT_SLEEP_S = HELD_UNTIL_STOP_S  # a `timeout` fault holds its request until stop()
 
 
 class RecordingClient(LLMClient):

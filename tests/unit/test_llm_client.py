@@ -20,7 +20,7 @@ from pipeline.agent.schemas import (
     Synthesis,
 )
 from pipeline.schemas import LLMSettings
-from tests.fakes.llm_server import FakeLLMServer
+from tests.fakes.llm_server import HELD_UNTIL_STOP_S, PATIENT_TIMEOUT_S, FakeLLMServer
 
 SECRET = "sk-test-SECRET123"
 QUESTION = "Who approved the Raptor hedging structure?"
@@ -160,17 +160,22 @@ def test_persistent_server_error_fails_with_a_clear_error(make_llm_server) -> No
 
 
 def test_timeout_uses_the_client_timeout(make_llm_server) -> None:
-    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=10)
+    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=HELD_UNTIL_STOP_S)
     reply = ask(client_for(server, timeout_s=0.3, max_retries=0))
     assert reply.record.error == "timed out after 0.3s"
     assert reply.parsed is None
-    assert reply.record.latency_s < 3
+    # the client gave up on its own: the server still holds the request, unanswered
+    assert reply.record.latency_s >= 0.3
+    assert [r.status for r in server.chat_requests()] == [0]
 
 
 def test_transient_timeout_is_retried(make_llm_server) -> None:
-    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=10)
-    reply = ask(client_for(server, timeout_s=0.3, max_retries=1))
+    # The first attempt is held for an hour (stop() ends it), so it always times out; the
+    # timeout is long enough that the answered retry never races it on a loaded machine.
+    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=HELD_UNTIL_STOP_S)
+    reply = ask(client_for(server, timeout_s=PATIENT_TIMEOUT_S, max_retries=1))
     assert reply.ok and reply.record.retries == 1
+    assert [r.status for r in server.chat_requests()] == [0, 200]
 
 
 @pytest.mark.parametrize("json_schema", [True, False], ids=["structured", "json-mode"])

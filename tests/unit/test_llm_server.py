@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +23,7 @@ from pipeline.agent.schemas import (
     Reflection,
     Synthesis,
 )
+from tests.fakes.gate import RequestGate
 from tests.fakes.llm_server import FakeLLMServer
 from tests.fakes.replies import BEHAVIOURS, HUGE_REPLY_CHARS, PromptFacts, build_reply
 
@@ -295,18 +295,65 @@ def test_fault_schedule_comes_first_and_statuses_match(make_llm_server) -> None:
     Finding.model_validate(reply_of(results[6][2]))
 
 
-def test_stop_is_quick_while_a_timeout_fault_holds_a_request(make_llm_server) -> None:
-    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=30)
+def test_stop_releases_a_request_held_by_a_timeout_fault(make_llm_server) -> None:
+    server = make_llm_server(
+        fault_schedule=["timeout"], timeout_sleep_s=3600, gate=RequestGate(parties=1)
+    )
     outcome: list[Any] = []
     thread = threading.Thread(target=lambda: outcome.append(_safe_post(server)), daemon=True)
     thread.start()
-    while not server.requests:
-        time.sleep(0.01)
-    started = time.perf_counter()
-    server.stop()
-    thread.join(timeout=5)
-    assert time.perf_counter() - started < 3
-    assert not thread.is_alive()
+    assert server.gate.wait_held(1)  # the request reached the server (then the fault holds it)
+    server.stop()  # cuts the hour-long hold short: the request ends, the thread finishes
+    thread.join(timeout=60)  # a safety net only: without stop() the hold lasts an hour
+    assert not thread.is_alive() and outcome
+
+
+def test_a_gate_holds_requests_until_that_many_are_in_flight_at_once(make_llm_server) -> None:
+    gate = RequestGate(parties=3, tasks={"plan"})
+    server = make_llm_server(gate=gate)
+    assert post_chat(server, chat_body("reflect"))[0] == 200  # other tasks pass
+    outcomes: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: outcomes.append(post_chat(server, chat_body("plan"))[0]))
+        for _ in range(3)
+    ]
+    threads[0].start()
+    threads[1].start()
+    assert gate.wait_held(2)
+    assert not gate.is_open and outcomes == []  # two held: not enough
+    threads[2].start()
+    for thread in threads:
+        thread.join()
+    assert outcomes == [200, 200, 200]
+    assert gate.opened_by == "parties" and gate.held_peak == 3 and gate.held_total == 3
+    assert post_chat(server, chat_body("plan"))[0] == 200  # open for good
+
+
+def test_a_gate_counts_groups_and_opens_on_release(make_llm_server) -> None:
+    gate = RequestGate(parties=2, group=lambda prompt: "valve" if "valve" in prompt else None)
+    server = make_llm_server(gate=gate)
+    assert post_chat(server, chat_body("plan"))[0] == 200  # no group: not held
+    held = threading.Thread(target=post_chat, args=(server, _body_with("valve")))
+    also = threading.Thread(target=post_chat, args=(server, _body_with("valve again")))
+    held.start()
+    also.start()
+    assert gate.wait_held(1)
+    assert not gate.wait_held(2, timeout_s=0)  # one group, however many requests
+    gate.release()
+    held.join()
+    also.join()
+    assert gate.opened_by == "release" and gate.held_peak == 1
+
+
+def test_a_gate_that_is_never_satisfied_opens_after_its_safety_net(make_llm_server) -> None:
+    gate = RequestGate(parties=2, max_hold_s=0)
+    server = make_llm_server(gate=gate)
+    assert post_chat(server, chat_body("plan"))[0] == 200
+    assert gate.opened_by == "max_hold"
+
+
+def _body_with(text: str) -> dict[str, Any]:
+    return {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": text}]}
 
 
 def _safe_post(server: FakeLLMServer) -> int | str:

@@ -17,6 +17,7 @@ from pipeline.agent.llm import LLMClient
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
+from tests.fakes.llm_server import HELD_UNTIL_STOP_S, PATIENT_TIMEOUT_S
 from tools.models import Corpus, Email
 
 SECRET_KEY = "sk-test-SECRET-0123456789abcdef"
@@ -224,8 +225,8 @@ def test_reflect_failure_counts_as_not_sufficient(make_llm_server):
 
 
 def test_timeout_is_an_error_event_not_a_crash(make_llm_server):
-    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=5)
-    result, trajectory = _run(server, iterations=2, max_retries=0, timeout_s=0.3)
+    server = make_llm_server(fault_schedule=["timeout"], timeout_sleep_s=HELD_UNTIL_STOP_S)
+    result, trajectory = _run(server, iterations=2, max_retries=0, timeout_s=PATIENT_TIMEOUT_S)
     _assert_well_formed(result, trajectory, 2)
     error = trajectory.events[1]
     assert error.kind == "error" and "tim" in error.error.lower()

@@ -4,7 +4,6 @@ and the estimate of a chunk's memory from its stored size."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +17,14 @@ WAIT_S = 10  # safety net only: every wait below is ended by an event, not by ti
 
 
 def _hold(budget: MemoryBudget, n_bytes: int, entered: threading.Event, release: threading.Event,
-          log: list[str], name: str) -> threading.Thread:  # fmt: skip
+          log: list[str], name: str, waiting: threading.Event | None = None) -> threading.Thread:  # fmt: skip
+    def on_wait(held: int) -> None:
+        log.append(f"{name} waits ({held})")
+        if waiting is not None:
+            waiting.set()
+
     def work() -> None:
-        with budget.reserve(n_bytes, on_wait=lambda held: log.append(f"{name} waits ({held})")):
+        with budget.reserve(n_bytes, on_wait=on_wait):
             log.append(f"{name} in")
             entered.set()
             release.wait(WAIT_S)
@@ -40,10 +44,9 @@ def test_reservations_that_fit_run_together_and_the_rest_wait_their_turn() -> No
     assert a_in.wait(WAIT_S)
     b = _hold(budget, 30, b_in, release_b, log, "b")  # 60 + 30 fits
     assert b_in.wait(WAIT_S) and budget.reserved_bytes == 90
-    c = _hold(budget, 50, c_in, release_c, log, "c")  # 90 + 50 does not
-    deadline = time.monotonic() + WAIT_S
-    while "c waits (90)" not in log and time.monotonic() < deadline:
-        time.sleep(0.01)
+    c_waits = threading.Event()
+    c = _hold(budget, 50, c_in, release_c, log, "c", c_waits)  # 90 + 50 does not
+    assert c_waits.wait(WAIT_S)
     assert "c waits (90)" in log
     assert not c_in.is_set()
     release_b.set()
