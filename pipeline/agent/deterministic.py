@@ -27,13 +27,23 @@ from pipeline.agent.dates import question_date_range
 from pipeline.agent.evidence import EvidencePool, base_subject
 from pipeline.agent.prompts import MAX_CALLS_PER_PLAN, clip, neutralise
 from pipeline.agent.schemas import (
+    ANSWER_CHARS,
+    CLAIM_CHARS,
+    EMAIL_ID_CHARS,
+    FOCUS_CHARS,
+    MAX_EVIDENCE_ITEMS,
+    MAX_RELEVANT_IDS,
+    NAME_CHARS,
+    REASON_CHARS,
     EvidenceItem,
     Finding,
     Plan,
     Reflection,
     ToolCall,
+    tool_call,
 )
 from tools.models import Corpus, Email
+from tools.patterns import MAX_PATTERN_LENGTH
 
 TERMS_PER_GREP = 4
 FIRST_ROUND_GREPS = 2  # grep calls for question terms in round 1 (the rest come later)
@@ -41,10 +51,6 @@ COMMON_TERM_SHARE = 0.5  # a term in more than this share of the chunk is not gr
 THREADS_FOLLOWED = 3  # best candidates whose threads round 2 follows
 MIN_FOLLOWED_SUBJECT = 8  # shorter subjects ("lunch") are too generic to follow
 FOLLOWED_SUBJECT_CHARS = 80
-MAX_ANSWER_CHARS = 2_000
-MAX_CLAIM_CHARS = 600
-MAX_RELEVANT_IDS = 25
-MAX_EVIDENCE_ITEMS = 12
 
 _SUFFIXES = ("ations", "ation", "ments", "ment", "ings", "ing", "ions", "ion", "ies", "ied",
              "ers", "er", "ed", "es", "ly", "s")  # fmt: skip
@@ -61,9 +67,20 @@ def word_prefix(word: str) -> str:
 
 
 def grep_pattern(terms: Sequence[str]) -> str:
-    """An OR of escaped word-start stems: ['valves', 'inspection'] -> r'\\b(?:valv|inspect)'."""
+    """An OR of escaped word-start stems: ['valves', 'inspection'] -> r'\\b(?:valv|inspect)',
+    as many stems as fit in a pattern (MAX_PATTERN_LENGTH)."""
     stems = sorted({re.escape(word_prefix(term)) for term in terms})
-    return r"\b(?:" + "|".join(stems) + ")"
+    return r"\b(?:" + fitting_alternation(stems, MAX_PATTERN_LENGTH - len(r"\b(?:)")) + ")"
+
+
+def fitting_alternation(parts: Sequence[str], limit: int) -> str:
+    """`parts` joined with |, keeping the leading ones that fit in `limit` characters."""
+    kept: list[str] = []
+    for part in parts:
+        if len("|".join([*kept, part])) > limit:
+            break
+        kept.append(part)
+    return "|".join(kept) or (parts[0][:limit].rstrip("\\") if parts else "")
 
 
 class DeterministicPlanner:
@@ -136,13 +153,15 @@ class DeterministicPlanner:
                 subjects.setdefault(subject[:FOLLOWED_SUBJECT_CHARS], None)
         if not subjects:
             return []
-        pattern = "|".join(re.escape(subject) for subject in subjects)
+        escaped = [re.escape(subject) for subject in subjects]
+        pattern = fitting_alternation(escaped, MAX_PATTERN_LENGTH)
         shown = "; ".join(subjects)
         return [_call("grep", f"threads of the best candidates: {shown}", pattern=pattern)]
 
     def _person_and_date_calls(self) -> list[ToolCall]:
         calls = []
         for name in self.people[:1]:
+            name = name[:NAME_CHARS]
             calls.append(_call("sender", f"the question names {name}", name=name))
             calls.append(_call("recipient", f"the question names {name}", name=name))
         if self.date_range is not None:
@@ -176,12 +195,12 @@ class DeterministicPlanner:
         return Reflection(
             sufficient=False,
             reason=reason,
-            next_focus=", ".join(remaining[:TERMS_PER_GREP]) or None,
+            next_focus=clip(", ".join(remaining[:TERMS_PER_GREP]), FOCUS_CHARS) or None,
         )
 
     # --- summarize -----------------------------------------------------------------------------
     def summarize(self) -> Finding:
-        ranked = self.pool.ranked()
+        ranked = [(i, score) for i, score in self.pool.ranked() if len(i) <= EMAIL_ID_CHARS]
         cited = select_citations(ranked, self.breadth)
         if not cited:
             searched = ", ".join(sorted(self.searched_terms)) or "the question's terms"
@@ -196,7 +215,7 @@ class DeterministicPlanner:
             )
         emails = [e for e in (self.chunk.get(i) for i in cited) if e is not None]
         return Finding(
-            answer=_answer_text(emails, len(self.pool)),
+            answer=clip(_answer_text(emails, len(self.pool)), ANSWER_CHARS),
             confidence=chunk_confidence(
                 ranked, cited, max(self.pool.coverage(email_id) for email_id in cited)
             ),
@@ -222,10 +241,10 @@ def validate_finding(finding: Finding, chunk: Corpus) -> tuple[Finding, list[str
     for item in finding.evidence:
         ids = keep(item.email_ids)
         if ids:
-            evidence.append(EvidenceItem(claim=clip(item.claim, MAX_CLAIM_CHARS), email_ids=ids))
+            evidence.append(EvidenceItem(claim=clip(item.claim, CLAIM_CHARS), email_ids=ids))
     relevant = keep(finding.relevant_ids)[:MAX_RELEVANT_IDS]
     cleaned = Finding(
-        answer=clip(finding.answer.strip(), MAX_ANSWER_CHARS),
+        answer=clip(finding.answer.strip(), ANSWER_CHARS),
         confidence=finding.confidence,
         evidence=evidence[:MAX_EVIDENCE_ITEMS],
         relevant_ids=relevant,
@@ -237,8 +256,7 @@ def validate_finding(finding: Finding, chunk: Corpus) -> tuple[Finding, list[str
 
 
 def _call(tool: str, reason: str, **args: str) -> ToolCall:
-    fields = {"pattern": None, "name": None, "start": None, "end": None, **args}
-    return ToolCall(tool=tool, reason=reason, **fields)
+    return tool_call(tool, clip(reason, REASON_CHARS), **args)
 
 
 def _terms_by_idf(pool: EvidencePool, chunk_size: int) -> list[str]:

@@ -10,6 +10,8 @@ It never raises for API or reply failures, so the agent loop can record them and
 - Structured output uses `chat.completions.parse(response_format=Schema)`. A server that rejects
   json_schema response formats (common on local servers) gets JSON mode instead, with the schema
   in the system message; the client remembers that and goes straight to JSON mode afterwards.
+  The schemas carry maxLength/maxItems on every string and list; a server that refuses those
+  keywords gets the same strict schema without them, and replies are validated with them here.
 - The API key comes from the constructor or OPENAI_API_KEY and lives only inside the SDK client:
   it is not in settings, records, logs, error texts or repr, and the client cannot be pickled.
 """
@@ -28,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import openai
+from openai.lib._pydantic import to_strict_json_schema  # what `.parse()` sends, made strict
 from pydantic import BaseModel, ValidationError
 
 from pipeline.agent.pricing import cost_usd
@@ -44,6 +47,8 @@ JSON_MODE_INSTRUCTION = (
     "Reply with one JSON object and nothing else (no prose, no code fences). "
     "It must validate against this JSON schema:\n{schema}"
 )
+_LIMIT_KEYWORDS = frozenset({"maxLength", "maxItems"})
+_LIMIT_REJECTION = re.compile(r"maxLength|maxItems", re.I)
 _JSON_SCHEMA_REJECTION = re.compile(r"response_format|json_schema|structured output", re.I)
 _CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
 _BEARER = re.compile(r"Bearer\s+\S+", re.I)
@@ -196,6 +201,7 @@ class LLMClient:
         self.base_url = (settings.base_url or OPENAI_BASE_URL).rstrip("/")
         self._sdk = _shared_sdk(key or PLACEHOLDER_KEY, self.base_url, settings)
         self._json_schema_supported = True
+        self._limits_in_schema = True  # False once the server refused maxLength/maxItems
 
     def __repr__(self) -> str:
         return (
@@ -328,7 +334,17 @@ class LLMClient:
             try:
                 return self._structured(messages, schema, max_tokens, trace)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
-                if not _JSON_SCHEMA_REJECTION.search(_server_message(err)):
+                message = _server_message(err)
+                if self._limits_in_schema and _LIMIT_REJECTION.search(message):
+                    trace.add_failed_request(err)
+                    self._limits_in_schema = False
+                    logger.info(
+                        "%s rejects maxLength/maxItems in JSON schemas; sending schemas without "
+                        "them from now on (replies are still validated against them)",
+                        self.base_url,
+                    )
+                    return self._exchange(messages, schema, max_tokens, trace)
+                if not _JSON_SCHEMA_REJECTION.search(message):
                     raise
                 trace.add_failed_request(err)
                 self._json_schema_supported = False
@@ -348,6 +364,15 @@ class LLMClient:
     def _structured(
         self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: _CallTrace
     ) -> tuple[T, str | None]:
+        if not self._limits_in_schema:
+            raw = self._sdk.chat.completions.with_raw_response.create(
+                model=self.settings.model,
+                messages=messages,
+                response_format=_response_format_without_limits(schema),
+                **self._limit(max_tokens),
+            )
+            trace.add_response(raw)
+            return _validated(raw.parse(), schema)
         raw = self._sdk.chat.completions.with_raw_response.parse(
             model=self.settings.model,
             messages=messages,
@@ -383,25 +408,7 @@ class LLMClient:
             **self._limit(max_tokens),
         )
         trace.add_response(raw)
-        completion = raw.parse()
-        if not completion.choices:
-            raise _ReplyError("reply had no choices")
-        choice = completion.choices[0]
-        content = choice.message.content
-        if choice.finish_reason == "length":
-            raise _ReplyError("reply truncated (finish_reason=length)", content)
-        if choice.finish_reason == "content_filter":
-            raise _ReplyError("reply blocked (finish_reason=content_filter)", content)
-        if getattr(choice.message, "refusal", None):
-            raise _ReplyError(f"model refused: {choice.message.refusal}", content)
-        if not content:
-            raise _ReplyError(f"reply was empty (expected {schema.__name__})", content)
-        fenced = _CODE_FENCE.match(content)
-        try:
-            parsed = schema.model_validate_json(fenced.group(1) if fenced else content)
-        except ValidationError as err:
-            raise _ReplyError(_schema_mismatch(schema, err), content) from None
-        return parsed, content
+        return _validated(raw.parse(), schema)
 
     # --- Error texts ------------------------------------------------------------------------------
 
@@ -463,6 +470,50 @@ def _schema_mismatch(schema: type[BaseModel], err: ValidationError) -> str:
     ]
     more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
     return f"reply did not match schema {schema.__name__}: {'; '.join(problems[:3])}{more}"
+
+
+def _validated(completion: Any, schema: type[T]) -> tuple[T, str | None]:
+    """The reply of a plain (not SDK-parsed) completion, validated against `schema`."""
+    if not completion.choices:
+        raise _ReplyError("reply had no choices")
+    choice = completion.choices[0]
+    content = choice.message.content
+    if choice.finish_reason == "length":
+        raise _ReplyError("reply truncated (finish_reason=length)", content)
+    if choice.finish_reason == "content_filter":
+        raise _ReplyError("reply blocked (finish_reason=content_filter)", content)
+    if getattr(choice.message, "refusal", None):
+        raise _ReplyError(f"model refused: {choice.message.refusal}", content)
+    if not content:
+        raise _ReplyError(f"reply was empty (expected {schema.__name__})", content)
+    fenced = _CODE_FENCE.match(content)
+    try:
+        parsed = schema.model_validate_json(fenced.group(1) if fenced else content)
+    except ValidationError as err:
+        raise _ReplyError(_schema_mismatch(schema, err), content) from None
+    return parsed, content
+
+
+def _response_format_without_limits(schema: type[BaseModel]) -> dict[str, Any]:
+    """The strict json_schema response format `.parse()` sends for `schema` (the SDK's own
+    conversion), with maxLength/maxItems removed: for servers that refuse those keywords."""
+    strict = to_strict_json_schema(schema)
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": schema.__name__,
+            "schema": _without_keys(strict, _LIMIT_KEYWORDS),
+            "strict": True,
+        },
+    }
+
+
+def _without_keys(value: Any, keys: frozenset[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_keys(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without_keys(item, keys) for item in value]
+    return value
 
 
 def _with_schema_instruction(messages: list[dict], schema: type[BaseModel]) -> list[dict]:

@@ -25,7 +25,7 @@ from pipeline.agent.deterministic import DeterministicPlanner, validate_finding
 from pipeline.agent.evidence import EvidencePool
 from pipeline.agent.llm import LLMClient, make_client
 from pipeline.agent.recorder import EventCallback, TrajectoryRecorder, utc_now
-from pipeline.agent.schemas import Finding, Plan, Reflection, ToolCall, Trajectory
+from pipeline.agent.schemas import Finding, Plan, Reflection, ToolCall, Trajectory, tool_args
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
 from tools.models import Corpus
 from tools.search import DEFAULT_LIMIT, SearchIndex, ToolResult, preview, run_tool
@@ -155,9 +155,6 @@ class _ChunkRun:
         if not plan.calls:
             plan = self.planner.plan(iteration, focus)
             detail["fallback"] = "the plan had no tool calls: deterministic planner's calls used"
-        if len(plan.calls) > prompts.MAX_CALLS_PER_PLAN:
-            detail["dropped_calls"] = len(plan.calls) - prompts.MAX_CALLS_PER_PLAN
-            plan = plan.model_copy(update={"calls": plan.calls[: prompts.MAX_CALLS_PER_PLAN]})
         detail["calls"] = [call.model_dump() for call in plan.calls]
         self.recorder.emit(
             "plan",
@@ -176,7 +173,7 @@ class _ChunkRun:
         new_total = 0
         for call in plan.calls:
             started = utc_now()
-            args = _tool_args(call)
+            args = tool_args(call)
             result = self._run_tool(call.tool, args)
             new = self.pool.add(result.matched_ids) if call.tool != "count" else 0
             new_total += new
@@ -360,11 +357,6 @@ class _ChunkRun:
 
     def _evidence_block(self) -> str:
         return prompts.render_emails(self.pool.top_emails(prompts.MAX_EVIDENCE_EMAILS))
-
-
-def _tool_args(call: ToolCall) -> dict[str, str]:
-    fields = {"pattern": call.pattern, "name": call.name, "start": call.start, "end": call.end}
-    return {key: value for key, value in fields.items() if value not in (None, "")}
 
 
 def _search_line(call: ToolCall, args: dict[str, str], result: ToolResult) -> str:

@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from pipeline.agent.schemas import MAX_TOOL_CALLS
 from tools.models import Email
 
 MAX_EVIDENCE_EMAILS = 12
@@ -26,7 +27,7 @@ SUBJECT_CHARS = 160
 QUESTION_CHARS = 2_000
 MAX_SEARCH_LINES = 16
 PREVIEW_SAMPLE_EMAILS = 8
-MAX_CALLS_PER_PLAN = 4
+MAX_CALLS_PER_PLAN = MAX_TOOL_CALLS
 
 SYSTEM_PROMPT = """\
 You are a careful investigator working through one chunk of a larger email corpus to answer an \

@@ -2,15 +2,18 @@
 
 One schema for writer and reader: the loop writes `Trajectory`, the UI replays the same class.
 Reply models (`Plan`, `Reflection`, `Finding`, ...) are sent to the model as JSON schemas, so their
-fields carry no defaults (OpenAI strict structured outputs require every field).
+fields carry no defaults (OpenAI strict structured outputs require every field), every string a
+maxLength and every list a maxItems, and a tool call is one of five typed call shapes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from tools.patterns import MAX_PATTERN_LENGTH
 
 ToolName = Literal["grep", "sender", "recipient", "date", "count"]
 Confidence = Literal["low", "medium", "high"]
@@ -32,43 +35,150 @@ class _Strict(BaseModel):
 
 
 # --- What the model replies --------------------------------------------------------------------
+# Every string and list a model writes is bounded: the limits travel to the server as maxLength /
+# maxItems in the JSON schema (servers with strict structured output enforce them while decoding,
+# so a weak model cannot run a field on until max_tokens) and pydantic validates them here, so an
+# over-long reply from a server without strict output is a clear schema error, never kept.
+
+REASON_CHARS = 400
+FOCUS_CHARS = 300
+NAME_CHARS = 120
+ISO_DATE_CHARS = 25  # "2023-06-01", or with a time "2023-06-01T00:00:00+00:00"
+EMAIL_ID_CHARS = 512  # longer ids cannot be cited (ingestion allows up to 10,000 characters)
+ANSWER_CHARS = 2_000
+CLAIM_CHARS = 600
+SUB_QUESTION_CHARS = 600
+MAX_TOOL_CALLS = 4  # per plan
+MAX_EVIDENCE_ITEMS = 12
+MAX_IDS_PER_CLAIM = 25
+MAX_RELEVANT_IDS = 25
+MAX_PROPOSED_CHUNKS = 10  # the most chunks a run may have (pipeline.schemas.MAX_CHUNKS_RANGE)
+MAX_FINDINGS = 12
+MAX_EVIDENCE_GAPS = 10
+
+Reason = Annotated[str, Field(max_length=REASON_CHARS)]
+EmailId = Annotated[str, Field(max_length=EMAIL_ID_CHARS)]
+IsoDate = Annotated[str, Field(max_length=ISO_DATE_CHARS)]
+Pattern = Annotated[str, Field(max_length=MAX_PATTERN_LENGTH)]
+Name = Annotated[str, Field(max_length=NAME_CHARS)]
 
 
-class ToolCall(_Strict):
-    """One typed tool call. Which argument fields are used depends on `tool`:
-    grep/count: pattern; sender/recipient: name; date: start and end (ISO dates, inclusive)."""
+# One call class per tool, holding only the arguments that tool reads: a call cannot carry an
+# argument its tool would ignore, so none can show up in a trajectory.
+_ARGUMENT_NAMES = frozenset({"pattern", "name", "start", "end"})
 
-    tool: ToolName
-    pattern: str | None
-    name: str | None
-    start: str | None
-    end: str | None
-    reason: str
+
+class _TypedCall(_Strict):
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_null_arguments_of_other_tools(cls, data: Any) -> Any:
+        """Accept the older one-shape call (every tool's argument present, unused ones null):
+        a null argument another tool takes is dropped; any other extra field is an error."""
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (value is None and key in _ARGUMENT_NAMES and key not in cls.model_fields)
+            }
+        return data
+
+
+class GrepCall(_TypedCall):
+    """Emails whose subject or body matches `pattern` (a case-insensitive regex)."""
+
+    tool: Literal["grep"]
+    pattern: Pattern
+    reason: Reason
+
+
+class CountCall(_TypedCall):
+    """How many emails match `pattern` (nothing is added to the evidence)."""
+
+    tool: Literal["count"]
+    pattern: Pattern
+    reason: Reason
+
+
+class SenderCall(_TypedCall):
+    """Emails whose From contains `name`."""
+
+    tool: Literal["sender"]
+    name: Name
+    reason: Reason
+
+
+class RecipientCall(_TypedCall):
+    """Emails whose To/Cc/Bcc contains `name`."""
+
+    tool: Literal["recipient"]
+    name: Name
+    reason: Reason
+
+
+class DateCall(_TypedCall):
+    """Emails dated between `start` and `end` (ISO dates, inclusive)."""
+
+    tool: Literal["date"]
+    start: IsoDate
+    end: IsoDate
+    reason: Reason
+
+
+ToolCall = GrepCall | CountCall | SenderCall | RecipientCall | DateCall
+# Validated as a union tagged by `tool` (one clear error per bad call: "calls.0.grep.name: Extra
+# inputs are not permitted"), sent to the model as a plain `anyOf` (`_tool_calls_as_any_of`):
+# strict structured output accepts anyOf, not oneOf with a discriminator.
+TaggedToolCall = Annotated[ToolCall, Field(discriminator="tool")]
+TOOL_CALLS: dict[str, type[ToolCall]] = {
+    "grep": GrepCall,
+    "count": CountCall,
+    "sender": SenderCall,
+    "recipient": RecipientCall,
+    "date": DateCall,
+}
+
+
+def tool_call(tool: str, reason: str, **args: str) -> ToolCall:
+    """The typed call for `tool` (raises ValidationError for arguments the tool does not take)."""
+    return TOOL_CALLS[tool](tool=tool, reason=reason, **args)
+
+
+def tool_args(call: ToolCall) -> dict[str, str]:
+    """The arguments a call passes to its tool (everything but `tool` and `reason`)."""
+    return call.model_dump(exclude={"tool", "reason"})
+
+
+def _tool_calls_as_any_of(schema: dict[str, Any]) -> None:
+    items = schema["properties"]["calls"]["items"]
+    items["anyOf"] = items.pop("oneOf")
+    items.pop("discriminator", None)
 
 
 class Plan(_Strict):
-    calls: list[ToolCall]
-    reason: str
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_tool_calls_as_any_of)
+
+    calls: list[TaggedToolCall] = Field(max_length=MAX_TOOL_CALLS)
+    reason: Reason
 
 
 class Reflection(_Strict):
     sufficient: bool
-    reason: str
-    next_focus: str | None
+    reason: Reason
+    next_focus: Annotated[str, Field(max_length=FOCUS_CHARS)] | None
 
 
 class EvidenceItem(_Strict):
-    claim: str
-    email_ids: list[str]
+    claim: Annotated[str, Field(max_length=CLAIM_CHARS)]
+    email_ids: list[EmailId] = Field(max_length=MAX_IDS_PER_CLAIM)
 
 
 class Finding(_Strict):
     """A chunk's answer: 2-4 sentences, each evidence item citing email ids from the chunk."""
 
-    answer: str
+    answer: Annotated[str, Field(max_length=ANSWER_CHARS)]
     confidence: Confidence
-    evidence: list[EvidenceItem]
-    relevant_ids: list[str]
+    evidence: list[EvidenceItem] = Field(max_length=MAX_EVIDENCE_ITEMS)
+    relevant_ids: list[EmailId] = Field(max_length=MAX_RELEVANT_IDS)
 
 
 # --- What every LLM call costs -----------------------------------------------------------------
@@ -135,23 +245,23 @@ class ProposedChunk(_Strict):
 
     start: int
     end: int
-    focus: str  # the period, sender group or topic this chunk is about
-    sub_question: str
+    focus: Annotated[str, Field(max_length=FOCUS_CHARS)]  # the period, senders or topic
+    sub_question: Annotated[str, Field(max_length=SUB_QUESTION_CHARS)]
 
 
 class DecompositionProposal(_Strict):
-    chunks: list[ProposedChunk]
-    reason: str
+    chunks: list[ProposedChunk] = Field(max_length=MAX_PROPOSED_CHUNKS)
+    reason: Reason
 
 
 class SynthesisFinding(_Strict):
-    text: str
+    text: Annotated[str, Field(max_length=CLAIM_CHARS)]
     confidence: Confidence
-    evidence_ids: list[str]
+    evidence_ids: list[EmailId] = Field(max_length=MAX_RELEVANT_IDS)
 
 
 class Synthesis(_Strict):
-    summary: str
+    summary: Annotated[str, Field(max_length=ANSWER_CHARS)]
     confidence: Confidence
-    findings: list[SynthesisFinding]
-    evidence_gaps: list[str]
+    findings: list[SynthesisFinding] = Field(max_length=MAX_FINDINGS)
+    evidence_gaps: list[Reason] = Field(max_length=MAX_EVIDENCE_GAPS)

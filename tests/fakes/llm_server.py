@@ -37,6 +37,7 @@ from tests.fakes.replies import BEHAVIOURS, build_reply, detect_task, normalise_
 FAULT_KINDS = ("http429", "http500", "timeout", "malformed", "refusal", "truncated")
 TEST_DOUBLE_HEADER = ("X-Test-Double", "fake-llm-server (not a real model)")
 DEFAULT_MODELS = ("gpt-4o-mini", "fake-local-model")
+LIMIT_KEYWORDS = ("maxLength", "maxItems")
 # Client timeout for tests that make the fake time out on purpose: pair it with a `timeout` fault
 # that holds its request until stop() (`timeout_sleep_s=HELD_UNTIL_STOP_S`), so the faulted
 # attempt always times out, while an answered request comes back far within it even on a loaded
@@ -86,6 +87,8 @@ class FakeLLMServer:
     gate: a `RequestGate` (tests/fakes/gate.py) that holds chat requests until N are in flight
         at once or the test releases them: concurrency observed as a fact, not by timestamps.
         Settable after start (`server.gate = RequestGate(...)`); stop() opens it.
+    length_limits: False makes the server refuse json_schema response formats that carry
+        maxLength/maxItems with HTTP 400, as a strict server without those keywords would.
     """
 
     def __init__(
@@ -107,6 +110,7 @@ class FakeLLMServer:
         latency_for: Callable[[str], float | None] | None = None,
         embeddings: bool = True,
         gate: RequestGate | None = None,
+        length_limits: bool = True,
     ) -> None:
         faults = dict(faults or {})
         for kind in [*faults, *(k for k in fault_schedule or [] if k)]:
@@ -121,6 +125,7 @@ class FakeLLMServer:
         self.latency_for = latency_for
         self.embeddings = embeddings  # False: POST /v1/embeddings is a 404, like many servers
         self.gate = gate
+        self.length_limits = length_limits
         self.faults = faults
         self.fault_schedule = list(fault_schedule or [])
         self.sufficient_after = sufficient_after
@@ -256,6 +261,15 @@ class FakeLLMServer:
             )
         if self.gate is not None:
             self.gate.hold(record.task, prompt)
+        if not self.length_limits and response_format.get("type") == "json_schema":
+            keyword = next((k for k in LIMIT_KEYWORDS if k in json.dumps(response_format)), None)
+            if keyword:
+                return _error(
+                    400,
+                    f"Invalid schema for response_format: '{keyword}' is not permitted.",
+                    "invalid_json_schema",
+                    param="response_format",
+                )
         latency_ms = self.latency_for(prompt) if self.latency_for else None
         if self._sleep((self.latency_ms if latency_ms is None else latency_ms) / 1000):
             return _error(503, "server stopping", None)

@@ -10,9 +10,12 @@ PROMPT CONTRACT shared with pipeline/agent/prompts.py:
 - reflect prompts carry `<round>N</round>`; decompose prompts carry `<corpus_size>N</corpus_size>`
   and `<max_chunks>K</max_chunks>`.
 
-Every reply built here is a plain dict that validates against pipeline/agent/schemas.py; the
-adversarial behaviours keep the JSON valid and misbehave only in content (too many calls,
-invented ids, huge text, ...), which is exactly what the reliability suite needs.
+Every reply built here is a plain dict that validates against pipeline/agent/schemas.py, except
+for the adversarial behaviours that break the schemas' limits on purpose (`many_calls`,
+`injection_obeyed` and `thousand_chunks` list too many items, `huge` runs its text on): what a
+server without strict structured output may send, and what the client must reject as a schema
+error. The other behaviours keep the reply valid and misbehave only in content (invented ids,
+never sufficient), which is exactly what the reliability suite needs.
 """
 
 from __future__ import annotations
@@ -167,11 +170,9 @@ def _pad(text: str) -> str:
     return (text + filler * repeats)[:HUGE_REPLY_CHARS]
 
 
-def _call(tool: str, reason: str, **args: str | None) -> dict[str, Any]:
-    call: dict[str, Any] = {"tool": tool, "pattern": None, "name": None, "start": None, "end": None}
-    call.update(args)
-    call["reason"] = reason
-    return call
+def _call(tool: str, reason: str, **args: str) -> dict[str, Any]:
+    """A typed tool call: the tool, only the arguments that tool takes, a reason."""
+    return {"tool": tool, **args, "reason": reason}
 
 
 # --- One builder per task ----------------------------------------------------------------------

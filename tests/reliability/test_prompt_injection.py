@@ -99,9 +99,11 @@ def test_injected_emails_cannot_steer_the_run(make_llm_server, injected_corpus, 
     assert _check_prompts(run, injected_corpus) > 0  # the injection really reached the prompts
 
     plans = [e for t in run.trajectories.values() for e in t.events if e.kind == "plan"]
-    dropped = {"injection_obeyed": 1000, "many_calls": 50}.get(behaviour)
-    if dropped:  # the model asked for 1000 / 50 calls; 4 ran
-        assert all(e.detail["dropped_calls"] == dropped - MAX_CALLS_PER_PLAN for e in plans)
+    if behaviour in ("injection_obeyed", "many_calls"):  # 1000 / 50 calls: the schema refuses
+        errors = [e for t in run.trajectories.values() for e in t.events if e.kind == "error"]
+        assert errors and all("at most 4 items" in e.error for e in errors)
+        assert all(e.detail["fallback"].startswith("model plan failed") for e in plans)
+        assert all(len(e.detail["calls"]) <= MAX_CALLS_PER_PLAN for e in plans)
     invented = [i for t in run.trajectories.values() for e in t.events if e.kind == "ids_dropped"
                 for i in e.matched_ids]  # fmt: skip
     if behaviour == "invent_ids":

@@ -98,9 +98,7 @@ def make_email(email_id: str) -> Email:
 
 
 _DETAILS = {
-    "plan": {
-        "calls": [{"tool": "grep", "pattern": "cedar " + XSS, "name": None, "reason": "terms"}]
-    },
+    "plan": {"calls": [{"tool": "grep", "pattern": "cedar " + XSS, "reason": "terms"}]},
     "reflect": {"sufficient": False, "next_focus": "the memo " + XSS},
 }
 

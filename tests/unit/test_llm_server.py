@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from pipeline.agent.schemas import (
     DecompositionProposal,
@@ -86,10 +86,27 @@ def test_default_replies_validate_against_the_agent_schemas(task: str) -> None:
     assert parsed.model_dump() == reply
 
 
+# Behaviours that break the schemas' limits on purpose, and the task they break them in.
+OVER_THE_LIMITS = {
+    ("plan", "many_calls"),
+    ("plan", "injection_obeyed"),
+    ("decompose", "thousand_chunks"),
+    *((task, "huge") for task in SCHEMAS),
+}
+
+
 @pytest.mark.parametrize("behaviour", BEHAVIOURS)
 @pytest.mark.parametrize("task", list(SCHEMAS))
-def test_every_behaviour_still_sends_schema_valid_json(task: str, behaviour: str) -> None:
-    SCHEMAS[task].model_validate(build_reply(task, prompt_for(task), behaviour=behaviour))
+def test_every_behaviour_sends_json_that_fits_the_schema_or_breaks_its_limits(
+    task: str, behaviour: str
+) -> None:
+    reply = build_reply(task, prompt_for(task), behaviour=behaviour)
+    if (task, behaviour) not in OVER_THE_LIMITS:
+        SCHEMAS[task].model_validate(reply)
+        return
+    with pytest.raises(ValidationError) as raised:
+        SCHEMAS[task].model_validate(reply)
+    assert {e["type"] for e in raised.value.errors()} <= {"too_long", "string_too_long"}
 
 
 def test_plan_greps_the_longest_distinctive_terms_and_counts_for_how_many() -> None:

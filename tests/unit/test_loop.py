@@ -135,19 +135,23 @@ def test_out_of_range_budget_is_clamped(make_llm_server):
     assert result.llm_calls == 2
 
 
-def test_fifty_tool_calls_are_cut_to_four_per_plan(make_llm_server):
+def test_a_plan_of_fifty_tool_calls_is_refused_and_the_deterministic_planner_runs(
+    make_llm_server,
+):
     server = make_llm_server(behaviour="many_calls", sufficient_after=99)
     result, trajectory = _run(server, iterations=6)
     _assert_well_formed(result, trajectory, 6)
     plans = [e for e in trajectory.events if e.kind == "plan"]
-    assert len(plans) == 3
+    errors = [e for e in trajectory.events if e.kind == "error"]
+    assert len(plans) == 3 and len(errors) == 3
+    assert all("calls: List should have at most 4 items" in e.error for e in errors)
     for plan in plans:
-        assert plan.detail["dropped_calls"] == 46
-        assert len(plan.detail["calls"]) == prompts.MAX_CALLS_PER_PLAN
+        assert plan.detail["fallback"].startswith("model plan failed")
+        assert 1 <= len(plan.detail["calls"]) <= prompts.MAX_CALLS_PER_PLAN
         tool_calls = [
             e for e in trajectory.events if e.kind == "tool_call" and e.iteration == plan.iteration
         ]
-        assert len(tool_calls) == prompts.MAX_CALLS_PER_PLAN
+        assert len(tool_calls) == len(plan.detail["calls"])
 
 
 def test_sufficient_reflection_ends_the_loop_early(llm_server):
