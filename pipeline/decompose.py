@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pipeline.agent import prompts
-from pipeline.agent.schemas import DecompositionProposal, LLMCallRecord
+from pipeline.agent.dates import question_date_range
+from pipeline.agent.schemas import SUB_QUESTION_CHARS, DecompositionProposal, LLMCallRecord
 from pipeline.schemas import ChunkSpec, DecompositionPlan, LLMSettings
 from tools.models import Corpus
+from tools.ranking import query_terms, stem
 
 logger = logging.getLogger(__name__)
 
 Range = tuple[int, int]
 MAX_NOTES = 12
-SUB_QUESTION_CHARS = 600
 
 
 # --- Entry point -------------------------------------------------------------------------------
@@ -80,6 +81,7 @@ def decompose_messages(corpus: Corpus, query: str, max_chunks: int) -> list[dict
         date_range=date_range,
         histogram=histogram or "(none)",
         senders=senders or "(none)",
+        candidates=candidate_chunks(corpus, max_chunks),
     )
     return [
         {"role": "system", "content": prompts.DECOMPOSE_SYSTEM_PROMPT},
@@ -219,16 +221,11 @@ def plan_from_proposal(
     ranges = [r for r, _ in proposed]
     problems = plan_problems(ranges, size, max_chunks)
     if not problems:
-        specs = build_specs(corpus, ranges, [q for _, q in proposed])
-        return DecompositionPlan(chunks=specs, source="model", notes=[])
-    notes = [f"model plan invalid: {p}" for p in problems[: MAX_NOTES - 1]]
-    if len(proposed) > 10 * max(1, max_chunks):
-        return deterministic_plan(
-            corpus,
-            query,
-            max_chunks,
-            [*notes, "replaced by the deterministic plan: far too many chunks proposed"],
+        specs, notes = checked_sub_questions(
+            build_specs(corpus, ranges, [q for _, q in proposed]), corpus, query
         )
+        return DecompositionPlan(chunks=specs, source="model", notes=notes)
+    notes = [f"model plan invalid: {p}" for p in problems[: MAX_NOTES - 1]]
     repaired = repair_ranges(proposed, size, max_chunks)
     if not repaired:
         return deterministic_plan(
@@ -239,12 +236,63 @@ def plan_from_proposal(
         )
     specs = build_specs(corpus, [r for r, _ in repaired], [q for _, q in repaired])
     notes.append(f"repaired into {len(specs)} contiguous chunks covering all {size} emails")
-    return DecompositionPlan(chunks=specs, source="repaired", notes=notes[:MAX_NOTES])
+    specs, replaced = checked_sub_questions(specs, corpus, query)
+    return DecompositionPlan(chunks=specs, source="repaired", notes=[*notes, *replaced][:MAX_NOTES])
 
 
 def _sub_question(text: str, query: str) -> str:
     text = " ".join(text.split())[:SUB_QUESTION_CHARS]
     return text or query
+
+
+# --- Sub-questions: kept only when they keep the question and name the chunk's own period -------
+
+
+def checked_sub_questions(
+    specs: Sequence[ChunkSpec], corpus: Corpus, query: str
+) -> tuple[list[ChunkSpec], list[str]]:
+    """Specs whose sub-questions drifted replaced by the question itself, and why (notes).
+
+    A sub-question drifts when it loses the question's intent (fewer than half of the question's
+    content words, stemmed) or names a period that does not cover its chunk's emails (unless the
+    question named that period itself): its investigator would search the wrong thing, or only
+    part of its chunk, and no other chunk searches the rest.
+    """
+    dates = corpus.column("date")
+    query_period = question_date_range(query)
+    checked, notes = [], []
+    for spec in specs:
+        problem = _drift(spec.sub_question, query, query_period, dates[spec.start : spec.end])
+        if problem is None:
+            checked.append(spec)
+            continue
+        notes.append(f"{spec.id}: sub-question {problem}; the question is asked instead")
+        replacement = query if spec.label == "undated" else f"{query} (emails dated {spec.label})"
+        checked.append(spec.model_copy(update={"sub_question": replacement[:SUB_QUESTION_CHARS]}))
+    return checked, notes
+
+
+def _drift(
+    sub_question: str,
+    query: str,
+    query_period: tuple[str, str] | None,
+    dates: Sequence[datetime | None],
+) -> str | None:
+    """Why `sub_question` does not serve `query` for a chunk with these email dates (None: ok)."""
+    if sub_question.strip() == query.strip():
+        return None
+    wanted = {stem(term) for term in query_terms(query)}
+    kept = {stem(term) for term in query_terms(sub_question)} & wanted
+    if wanted and len(kept) * 2 < len(wanted):
+        return f"keeps {len(kept)} of the question's {len(wanted)} content words"
+    period = question_date_range(sub_question)
+    dated = [d.date().isoformat() for d in dates if d is not None]
+    if period is None or period == query_period or not dated:
+        return None
+    first, last = min(dated), max(dated)
+    if period[0] > first or period[1] < last:
+        return f"names {period[0]} .. {period[1]}, but its emails are dated {first} .. {last}"
+    return None
 
 
 # --- Specs -------------------------------------------------------------------------------------
@@ -308,6 +356,18 @@ def monthly_histogram(corpus: Corpus, max_rows: int = 48) -> list[tuple[str, int
                 merged.append([key, position, count])
         rows = merged
     return [(str(m), int(p), int(c)) for m, p, c in rows[:max_rows]]
+
+
+def candidate_chunks(corpus: Corpus, max_chunks: int) -> str:
+    """The balanced split by date, one line per chunk with its real positions, size and dates:
+    what the model adjusts instead of guessing which periods the positions hold."""
+    dates = corpus.column("date")
+    lines = []
+    for number, (start, end) in enumerate(balanced_ranges(day_keys(corpus), max_chunks), 1):
+        dated = [d for d in dates[start:end] if d is not None]
+        label = range_label((min(dated), max(dated)) if dated else None)
+        lines.append(f"{number}. [{start}, {end}): {end - start} emails dated {label}")
+    return "\n".join(lines)
 
 
 def top_senders(corpus: Corpus, n: int = 8) -> list[tuple[str, int]]:

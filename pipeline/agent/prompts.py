@@ -259,11 +259,17 @@ Top senders:
 {senders}
 </overview>
 
+Candidate chunks: a split by date into balanced sizes, each with its real positions, size and \
+dates:
+{candidates}
+
 Propose between 1 and {max_chunks} chunks. Each chunk is a contiguous range [start, end) of \
 positions; together they must cover every position from 0 to {corpus_size} exactly once, in \
-order, with no empty chunk. Prefer boundaries between periods that matter for the question and \
-balanced sizes. Give each chunk a focus and a sub-question that tells its investigator what to \
-look for in that period (keep the analyst's intent)."""
+order, with no empty chunk. Use the candidates as they are, or move their boundaries to \
+separate periods that matter for the question. Give each chunk a focus and a sub-question that \
+tells its investigator what to look for in that chunk: keep the analyst's question and its \
+words, and name only dates that chunk's emails cover (a sub-question naming a narrower or \
+another period, or losing the question, is replaced by the question)."""
 
 SYNTHESIZE_SYSTEM_PROMPT = """\
 You merge the findings of several investigators, each of whom searched one chunk of an email \
