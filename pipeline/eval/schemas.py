@@ -6,11 +6,18 @@ read the same classes back. Nothing here holds the API key.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.agent.schemas import Confidence, LLMCallRecord
+from pipeline.agent.schemas import (
+    ANSWER_CHARS,
+    MAX_RELEVANT_IDS,
+    Confidence,
+    EmailId,
+    LLMCallRecord,
+    Reason,
+)
 
 Strategy = Literal["rlm", "direct", "rag", "deterministic"]
 STRATEGIES: tuple[Strategy, ...] = ("rlm", "direct", "rag", "deterministic")
@@ -41,18 +48,19 @@ class EvalSettings(_Strict):
 
 
 class CitedAnswer(_Strict):
-    """The direct and RAG baselines' reply: an answer citing the emails it rests on."""
+    """The direct and RAG baselines' reply: an answer citing the emails it rests on (bounded like
+    every reply schema: pipeline.agent.schemas)."""
 
-    answer: str
+    answer: Annotated[str, Field(max_length=ANSWER_CHARS)]
     confidence: Confidence
-    cited_ids: list[str]
+    cited_ids: list[EmailId] = Field(max_length=MAX_RELEVANT_IDS)
 
 
 class AnswerJudgement(_Strict):
     """The judge's verdict on one answer against the reference answer."""
 
     correct: bool
-    reason: str
+    reason: Reason
 
 
 # --- One cell ------------------------------------------------------------------------------------

@@ -259,8 +259,6 @@ class FakeLLMServer:
                 "unsupported_response_format",
                 param="response_format",
             )
-        if self.gate is not None:
-            self.gate.hold(record.task, prompt)
         if not self.length_limits and response_format.get("type") == "json_schema":
             keyword = next((k for k in LIMIT_KEYWORDS if k in json.dumps(response_format)), None)
             if keyword:
@@ -270,6 +268,8 @@ class FakeLLMServer:
                     "invalid_json_schema",
                     param="response_format",
                 )
+        if self.gate is not None:
+            self.gate.hold(record.task, prompt)
         latency_ms = self.latency_for(prompt) if self.latency_for else None
         if self._sleep((self.latency_ms if latency_ms is None else latency_ms) / 1000):
             return _error(503, "server stopping", None)

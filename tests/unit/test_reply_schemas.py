@@ -22,6 +22,7 @@ from pipeline.agent.schemas import (
     tool_args,
     tool_call,
 )
+from pipeline.eval.schemas import AnswerJudgement, CitedAnswer
 from pipeline.schemas import Budget, LLMSettings
 from tests.bench.eval_model import TOOL_ARGS
 from tests.fakes.llm_server import FakeLLMServer
@@ -34,6 +35,8 @@ REPLY_SCHEMAS: list[type[BaseModel]] = [
     Finding,
     DecompositionProposal,
     Synthesis,
+    CitedAnswer,
+    AnswerJudgement,
 ]
 
 
@@ -69,6 +72,8 @@ TASKS = {
     Finding: "summarize",
     DecompositionProposal: "decompose",
     Synthesis: "synthesize",
+    CitedAnswer: "answer",
+    AnswerJudgement: "judge",
 }
 
 
