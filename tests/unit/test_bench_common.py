@@ -4,7 +4,9 @@ process tree and measured subprocess runs (the benchmarks themselves are not col
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
+import time
 
 import pytest
 
@@ -61,14 +63,30 @@ def test_markdown_table_has_verdicts_escaped_cells_and_commands(tmp_path):
     assert [row["verdict"] for row in saved] == ["pass", "FAIL", "-", "not run"]
 
 
-def test_tree_rss_counts_children_and_sampler_sees_the_peak():
-    ballast = "x = bytearray(200 * 1024 * 1024); import time; time.sleep(1.5)"
+def test_tree_rss_counts_children_and_sampler_sees_the_peak(tmp_path):
+    """The 200 MiB lives in a grandchild that holds it until the test has sampled: a tree-wide
+    sample sees it, whatever the machine's speed (no sleep stands in for the moment)."""
+    ready, release = tmp_path / "ready", tmp_path / "release"
+    ballast = (
+        f"import os, time; x = bytearray(200 * 1024 * 1024); open({str(ready)!r}, 'w').close()\n"
+        f"while not os.path.exists({str(release)!r}): time.sleep(0.01)"
+    )
     parent = "import subprocess, sys; subprocess.run([sys.executable, '-c', sys.argv[1]])"
-    run = run_measured([sys.executable, "-c", parent, ballast], interval_s=0.02, timeout_s=60)
+    process = subprocess.Popen([sys.executable, "-c", parent, ballast])
+    try:
+        with PeakRssSampler(process.pid, interval_s=3600) as sampler:  # samples taken by hand
+            deadline = time.monotonic() + 120  # a safety net against a hung child only
+            while not ready.exists() and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert ready.exists(), "the grandchild never allocated its ballast"
+            sampler.sample()
+    finally:
+        release.touch()
+        process.wait(timeout=120)
+    assert sampler.peak_bytes > 200 * 1024 * 1024
+    run = run_measured([sys.executable, "-c", "print('done')"], interval_s=0.02, timeout_s=120)
     run.check()
-    # The 200 MiB lives in the grandchild: only a tree-wide sample sees it.
-    assert run.peak_rss_bytes > 200 * 1024 * 1024
-    assert run.wall_s >= 1.5
+    assert run.stdout.strip() == "done" and run.wall_s > 0 and run.peak_rss_bytes > 0
 
 
 def test_sampler_on_own_process_and_gone_pid():
