@@ -31,6 +31,7 @@ LISTED_DEPTH = 2  # entries listed: the root's children and grandchildren
 MAX_LISTED = 500
 NO_LIMIT = sys.maxsize  # a local source has no upload limit
 ISOLATE_BYTES = 64 * 1024 * 1024  # sources this large are previewed in a child process
+SIGNATURE_TTL_S = 10
 
 
 class OutsideDataRoot(ValueError):
@@ -88,8 +89,10 @@ def list_entries(root: Path) -> list[str]:
     return found
 
 
+@st.cache_data(ttl=SIGNATURE_TTL_S, max_entries=32, show_spinner=False)
 def signature(path: Path) -> tuple[int, int, int]:
-    """(files, bytes, newest mtime) of a file or a folder tree: changes when its content does."""
+    """(files, bytes, newest mtime) of a file or a folder tree: changes when its content does.
+    Kept for a few seconds, so the reruns of one interaction do not walk a big tree again."""
     if not path.is_dir():
         info = path.stat()
         return 1, info.st_size, info.st_mtime_ns

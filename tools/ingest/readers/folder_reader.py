@@ -65,7 +65,7 @@ def _walk(root: Path, source: str, context: ReadContext) -> Iterator[str]:
     """Relative POSIX paths of every non-directory entry under `root`, sorted, links unfollowed."""
 
     def unreadable(error: OSError) -> None:
-        where = Path(error.filename or "").relative_to(root, walk_up=True).as_posix()
+        where = Path(os.path.relpath(error.filename or root, root)).as_posix()
         context.log.reject(
             f"{source}/{where}", "folder", f"unreadable: {error.strerror}", kind=SKIPPED
         )
