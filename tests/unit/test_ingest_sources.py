@@ -249,3 +249,15 @@ def test_gmail_takeout_labels_become_the_folder(tmp_path):
         "labelled": "Inbox, Important, Projects/Lakeside",
         "only states": None,
     }
+
+
+def test_command_line_checks_a_folder(tmp_path, capsys):
+    from tools.ingest.__main__ import main
+
+    enron_tree(tmp_path / "maildir")
+    (tmp_path / "maildir" / "readme.bin").write_bytes(b"\x00\x01")
+    assert main([str(tmp_path / "maildir"), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["format"], report["emails"], report["rejected"]) == ("folder", 4, 1)
+    assert report["problems"][0]["source"] == "maildir/readme.bin"
+    assert main([str(tmp_path / "missing")]) == 2
