@@ -4,8 +4,10 @@ written by the real tool or library for that form."""
 
 from __future__ import annotations
 
+import bz2
 import csv
 import functools
+import gzip
 import io
 import tarfile
 from datetime import datetime
@@ -38,19 +40,27 @@ def email_table(records: list[dict[str, object]] | None = None) -> pa.Table:
     )
 
 
-def tar_file(members: dict[str, bytes] | None = None, mode: str = "w:gz") -> bytes:
+def tar_file(members: dict[str, bytes] | None = None, compression: str = "gz") -> bytes:
+    """A tar (gzip- or bzip2-compressed, or plain), byte-identical on every call (the fuzzer
+    needs stable seeds: tarfile's own "w:gz" stamps the current time into the gzip header)."""
     if members is None:
         records = sample_records()
         members = {
             f"maildir/person-{n}/inbox/{n}.": rfc822_message(r) for n, r in enumerate(records)
         }
     out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode=mode) as archive:  # type: ignore[call-overload]
+    with tarfile.open(fileobj=out, mode="w") as archive:
         for name, data in members.items():
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    return compressed(out.getvalue(), compression)
+
+
+def compressed(data: bytes, compression: str) -> bytes:
+    if compression == "gz":
+        return gzip.compress(data, mtime=0)
+    return bz2.compress(data) if compression == "bz2" else data
 
 
 def parquet_file(table: pa.Table | None = None) -> bytes:
@@ -144,6 +154,7 @@ def attachments_eml_file(attachments: list[tuple[bytes, str, str]] | None = None
     for data, content_type, name in attachments:
         maintype, _, subtype = content_type.partition("/")
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
+    message.set_boundary("==rlm-fuzz-boundary==")  # the default is random: seeds must be stable
     return message.as_bytes()
 
 

@@ -1,7 +1,7 @@
 """Tar reader: .tar, .tar.gz/.tgz, .tar.bz2 and .tar.xz archives (the form of the CMU Enron
 maildir), streamed member by member and never unpacked to disk.
 
-`tarfile` in stream mode ("r|*") reads the archive front to back, so only the current member
+`tarfile` in stream mode ("r|", over a gzip/bzip2/xz decompressing stream) reads the archive front to back, so only the current member
 is in memory. Every member's bytes and its 512-byte header count against the upload limit
 (`ReadContext.take`): tar sizes are exact, so a member that would pass the limit is refused
 before it is decompressed, and a compressed run of millions of empty headers is stopped too.
@@ -12,6 +12,9 @@ damage.
 
 from __future__ import annotations
 
+import bz2
+import gzip
+import io
 import logging
 import lzma
 import tarfile
@@ -25,12 +28,29 @@ from tools.ingest.readers.members import SKIPPED, is_metadata, read_member_bytes
 logger = logging.getLogger(__name__)
 
 HEADER_BYTES = 512
+READ_BUFFER = 1 << 20
 _TAR_ERRORS = (tarfile.TarError, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+
+
+def _decompressed(handle: BinaryIO) -> BinaryIO:
+    """The archive's bytes, decompressed as a buffered stream (faster than tarfile's own "r|gz",
+    which refills a 10 KB buffer by concatenation)."""
+    head = handle.read(6)
+    handle.seek(0)
+    if head.startswith(b"\x1f\x8b"):
+        stream: BinaryIO = gzip.GzipFile(fileobj=handle, mode="rb")
+    elif head.startswith(b"BZh"):
+        stream = bz2.BZ2File(handle, "rb")
+    elif head.startswith(b"\xfd7zXZ\x00"):
+        stream = lzma.LZMAFile(handle, "rb")  # noqa: SIM115 (read through, closed with the tar)
+    else:
+        return handle
+    return io.BufferedReader(stream, READ_BUFFER)  # type: ignore[arg-type]
 
 
 def read_tar(handle: BinaryIO, source: str, context: ReadContext) -> str:
     try:
-        archive = tarfile.open(fileobj=handle, mode="r|*")  # noqa: SIM115 (closed below)
+        archive = tarfile.open(fileobj=_decompressed(handle), mode="r|")  # noqa: SIM115
     except _TAR_ERRORS as error:
         raise IngestError(f"{source} is not a readable tar archive: {error}") from None
     log = context.log
