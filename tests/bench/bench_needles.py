@@ -27,10 +27,19 @@ import tempfile
 from pathlib import Path
 
 from tests.bench.bench_scale import ensure_corpus
-from tests.bench.common import bench_env, python_module, run_measured
+from tests.bench.common import (
+    BenchRow,
+    bench_env,
+    emit,
+    load_average,
+    python_module,
+    run_measured,
+    shell_command,
+)
 
 logger = logging.getLogger(__name__)
 
+BENCHMARK = "needles"
 TOP_RANK = 3
 MODES = ("nokey", "llm")
 
@@ -123,8 +132,32 @@ def main(argv: list[str] | None = None) -> int:
         zenml_dir = Path(tmp) / "zenml"
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
             rows += run_mode(mode, corpus, args.chunks, args.max_iterations, zenml_dir)
-    print(json.dumps(rows, indent=2) if args.json else table(rows))
+    summary = summary_rows(rows, args)
+    if args.json:
+        emit(summary, as_json=True)
+    else:
+        print(f"{table(rows)}\n\nload average {load_average()}\n")
+        emit(summary, as_json=False)
     return 0 if all(row["found"] for row in rows) else 1
+
+
+def summary_rows(rows: list[dict], args: argparse.Namespace) -> list[BenchRow]:
+    """One BenchRow per mode (for run_all), with every needle's rank in `raw`."""
+    command = shell_command(python_module(
+        "tests.bench.bench_needles", "--emails", str(args.emails), "--chunks", str(args.chunks),
+    ))  # fmt: skip
+    summary = []
+    for mode in dict.fromkeys(row["mode"] for row in rows):
+        mine = [row for row in rows if row["mode"] == mode]
+        hits = sum(row["found"] for row in mine)
+        label = "no key" if mode == "nokey" else "LLM mode, loopback fake model"
+        summary.append(BenchRow(
+            BENCHMARK, f"needles cited in the top {TOP_RANK}, {args.emails:,} emails, {label}",
+            f"{hits} / {len(mine)} (ranks {', '.join(str(row['rank'] or '-') for row in mine)})",
+            f"{len(mine)} / {len(mine)}", hits == len(mine), command,
+            raw={row["needle"]: row["rank"] for row in mine},
+        ))  # fmt: skip
+    return summary
 
 
 if __name__ == "__main__":

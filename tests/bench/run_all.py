@@ -121,6 +121,10 @@ BENCHMARKS = [
         "scale", "tests.bench.bench_scale", ["--sizes", "10000,100000,517000"],
         ["--sizes", "10000"], 1500, _own_rows,
     ),
+    Benchmark(
+        "needles", "tests.bench.bench_needles", ["--emails", "517000"],
+        ["--emails", "20000", "--chunks", "4"], 5400, _own_rows,
+    ),
 ]  # fmt: skip
 
 
@@ -179,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         loads.append(f"{bench.name} {load_average()}")
         extra = []
-        if bench.name == "scale" and args.scale_data_dir:
+        if bench.name in ("scale", "needles") and args.scale_data_dir:
             extra = ["--data-dir", str(args.scale_data_dir.resolve())]
         rows += run_benchmark(bench, args.quick, extra)
     total = time.perf_counter() - started
