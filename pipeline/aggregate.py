@@ -25,6 +25,7 @@ from pipeline.schemas import (
     RunTotals,
 )
 from tools.models import Corpus
+from tools.ranking import analyze
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ def synthesis_messages(
     results: Sequence[ChunkResult], failed: Sequence[FailedChunk], query: str
 ) -> list[dict[str, str]]:
     blocks = []
-    for result in results:
+    for result in strongest_first(results, query):
         finding = result.finding
         head = f"chunk {result.chunk_id} (emails {result.start}..{result.end})"
         if finding is None:
@@ -216,6 +217,21 @@ def synthesis_messages(
         {"role": "system", "content": prompts.SYNTHESIZE_SYSTEM_PROMPT},
         {"role": "user", "content": user},
     ]
+
+
+def strongest_first(results: Sequence[ChunkResult], query: str) -> list[ChunkResult]:
+    """Chunks ordered by how much of the question their best evidence claim covers (its share
+    of the question's terms), then by chunk id: the synthesis reads the strongest chunks first
+    instead of in date order, so a needle in the last chunk is not the last thing it sees."""
+    terms = set(analyze(query))
+
+    def coverage(result: ChunkResult) -> float:
+        if not terms or result.finding is None:
+            return 0.0
+        claims = [item.claim for item in result.finding.evidence] or [result.finding.answer]
+        return max(len(terms & set(analyze(claim))) / len(terms) for claim in claims)
+
+    return sorted(results, key=lambda result: (-coverage(result), result.chunk_id))
 
 
 def chunk_cited_ids(results: Iterable[ChunkResult]) -> set[str]:
