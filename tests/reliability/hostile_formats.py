@@ -6,6 +6,7 @@ CSV rows, and emails with broken attachments. `hostile_uploads.uploads` adds gen
 
 from __future__ import annotations
 
+import functools
 import io
 import tarfile
 from collections.abc import Callable
@@ -22,6 +23,12 @@ TAR_NAMES = ["maildir/u/inbox/1.", "../../etc/passwd", "/abs/1.", "C:\\evil\\2.e
              "box.mbox", "data.parquet", "\u00fc/6."]  # fmt: skip
 
 
+@functools.cache
+def valid_files() -> tuple[bytes, ...]:
+    """One valid file of every form, built once (some take milliseconds to write)."""
+    return tuple(build() for build in VALID_FILES.values())
+
+
 @st.composite
 def tar_members(draw: st.DrawFn) -> bytes:
     out = io.BytesIO()
@@ -31,7 +38,7 @@ def tar_members(draw: st.DrawFn) -> bytes:
             info = tarfile.TarInfo(draw(st.sampled_from(TAR_NAMES)))
             kind = draw(st.sampled_from(["file"] * 6 + ["symlink", "hardlink", "dir", "fifo"]))
             if kind == "file":
-                data = draw(st.one_of(st.sampled_from([f() for f in VALID_FILES.values()]),
+                data = draw(st.one_of(st.sampled_from(valid_files()),
                                       raw_message(), st.binary(max_size=200), st.just(b"")))  # fmt: skip
                 info.size = len(data)
                 archive.addfile(info, io.BytesIO(data))

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.reliability import hostile_uploads as hostile
-from tests.reliability.samples import VALID_FILES
+from tests.reliability.hostile_formats import valid_files
 from tools.ingest import ingest_path
 
 EXAMPLES = 1_000
@@ -26,7 +26,7 @@ KINDS = ["file"] * 8 + ["empty", "link out", "link loop", "dir link", "fifo"]
 
 @st.composite
 def trees(draw: st.DrawFn) -> list[tuple[str, str, bytes]]:
-    valid = st.sampled_from([f() for f in VALID_FILES.values()])
+    valid = st.sampled_from(valid_files())
     content = st.one_of(valid, hostile.raw_message(), st.binary(max_size=300))  # damage: per format
     entries = draw(st.lists(st.sampled_from(PATHS), min_size=1, max_size=6, unique=True))
     return [(path, draw(st.sampled_from(KINDS)), draw(content)) for path in entries]
