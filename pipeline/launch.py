@@ -24,7 +24,7 @@ from pipeline import state_folder, zenml_env
 from pipeline.eval.schemas import EvalSettings
 from pipeline.evaluate import default_evaluation_name
 from pipeline.run import default_run_name
-from pipeline.schemas import Budget, LLMSettings
+from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
 
 LAUNCH_ROOT = state_folder.STATE_ROOT / "launches"
 TAIL_BYTES = 4_000
@@ -61,17 +61,23 @@ def launch_run(
     run_name: str | None = None,
     launch_root: Path | None = None,
     corpus_id: str | None = None,
+    approved_plan: ApprovedPlan | None = None,
 ) -> LaunchHandle:
     """Start the CLI detached (own session, survives the UI's rerun) and return at once.
     `share_server_key=False` keeps this process's OPENAI_API_KEY from the run (see
     `child_environment`). With `corpus_id` the run uses that library corpus (`source_path` is
-    then ignored)."""
+    then ignored). A plan the analyst reviewed goes to the run as `plan.json`."""
     run_name = run_name or default_run_name()
     folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
     budget = budget.clamped()
     corpus = ["--corpus", corpus_id] if corpus_id else ["--source", str(source_path)]
     argv = [sys.executable, "-m", "pipeline.run", *corpus, "--query", query,
             *run_option_args(budget, llm), "--run-name", run_name, "--json"]  # fmt: skip
+    if approved_plan is not None:
+        plan_path = state_folder.write_private(
+            folder / "plan.json", approved_plan.model_dump_json()
+        )
+        argv += ["--plan", str(plan_path)]
     return spawn(
         argv, run_name, folder, child_environment(llm, api_key, share_server_key=share_server_key)
     )

@@ -30,7 +30,7 @@ from typing import IO, Any
 
 from pipeline import zenml_env
 from pipeline.cost_text import cost_text
-from pipeline.schemas import Budget, LLMSettings
+from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -82,6 +82,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-name", help="ZenML run name (default: rlm-<time>-<random>)")
     parser.add_argument(
         "--config", help="ZenML run config YAML (settings, environment, secrets) for remote stacks"
+    )
+    parser.add_argument(
+        "--plan", help="a reviewed plan (ApprovedPlan JSON) to use instead of planning"
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
@@ -165,6 +168,18 @@ def budget_of(args: argparse.Namespace) -> Budget:
     )
 
 
+def read_plan(path: str) -> ApprovedPlan:
+    """The reviewed plan in `path`; BadInput saying what is wrong when it cannot be used."""
+    from pydantic import ValidationError
+
+    try:
+        return ApprovedPlan.model_validate_json(Path(path).read_bytes())
+    except OSError as error:
+        raise BadInput(f"cannot read the plan {path}: {error.strerror or error}") from None
+    except ValidationError as error:
+        raise BadInput(f"{path} is not a valid plan: {error.errors()[0]['msg']}") from None
+
+
 def llm_settings(args: argparse.Namespace) -> LLMSettings:
     from pipeline.agent.llm import LLMConfigError, resolve_settings
 
@@ -190,6 +205,7 @@ def run_pipeline(
     *,
     fingerprint: str | None = None,
     corpus_id: str | None = None,
+    approved_plan: ApprovedPlan | None = None,
 ) -> str:
     """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id.
     With `corpus_id` the run uses that library corpus and never reads `source`."""
@@ -203,6 +219,7 @@ def run_pipeline(
         llm=llm,
         max_bytes=max_bytes,
         corpus_id=corpus_id,
+        approved_plan=approved_plan,
     )
     return str(run.id)
 
@@ -359,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         source, sha256, corpus_id = resolve_corpus(args, max_bytes)
         llm = llm_settings(args)
+        approved_plan = read_plan(args.plan) if args.plan else None
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -367,7 +385,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run_id = run_pipeline(
             source, args.query.strip(), budget, llm, run_name, max_bytes, args.config,
-            fingerprint=sha256, corpus_id=corpus_id,
+            fingerprint=sha256, corpus_id=corpus_id, approved_plan=approved_plan,
         )  # fmt: skip
     except Exception as error:  # the run is recorded as failed in ZenML; report what we can
         print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)

@@ -93,8 +93,23 @@ class ChunkSpec(_Strict):
 
 class DecompositionPlan(_Strict):
     chunks: list[ChunkSpec]
-    source: Literal["model", "deterministic", "repaired"]
+    source: Literal["model", "deterministic", "repaired", "edited"]
     notes: list[str] = Field(default_factory=list)  # why a model plan was repaired or replaced
+
+
+class PlannedChunk(_Strict):
+    start: int
+    end: int
+    sub_question: str
+
+
+class ApprovedPlan(_Strict):
+    """A plan the analyst reviewed before fan-out (`pipeline.decompose.plan_from_approved`
+    checks it against the corpus): the chunks, the plan it started from, whether it was edited."""
+
+    chunks: list[PlannedChunk]
+    source: Literal["model", "deterministic", "repaired"]
+    edited: bool
 
 
 class ChunkResult(_Strict):

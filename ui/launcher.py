@@ -19,7 +19,7 @@ import streamlit as st
 
 from pipeline import audit
 from pipeline.eval.schemas import EvalSettings
-from pipeline.schemas import Budget, LLMSettings
+from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
 from ui import auth, run_store, state
 from ui.components.analysis_form import CorpusChoice
 
@@ -31,9 +31,15 @@ class LaunchFailed(RuntimeError):
 
 
 def start_run(
-    choice: CorpusChoice, query: str, budget: Budget, settings: LLMSettings, api_key: str | None
+    choice: CorpusChoice,
+    query: str,
+    budget: Budget,
+    settings: LLMSettings,
+    api_key: str | None,
+    approved_plan: ApprovedPlan | None = None,
 ) -> str:
-    """Launch the pipeline in the background; returns the run name (also selected)."""
+    """Launch the pipeline in the background (with the analyst's reviewed plan, if any);
+    returns the run name (also selected)."""
     from pipeline.launch import launch_run
 
     if not query:
@@ -50,6 +56,7 @@ def start_run(
             api_key=api_key,
             share_server_key=auth.server_key_shared(),
             **library,
+            **({"approved_plan": approved_plan} if approved_plan else {}),
         )
     except Exception as exc:
         logger.exception("launch_run failed")
@@ -59,7 +66,8 @@ def start_run(
         audit.LAUNCH,
         corpus=choice.preview.source if choice.corpus_id else corpus_label(choice, Path(source)),
         run=handle.run_name,
-        detail=f"{settings.mode} mode; question: {query}",
+        detail=f"{settings.mode} mode; question: {query}"
+        + (f"; {'edited' if approved_plan.edited else 'reviewed'} plan" if approved_plan else ""),
     )
     st.session_state[state.ACTIVE_LAUNCH] = handle
     st.session_state[state.LAUNCH_BUDGETS] = {

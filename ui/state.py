@@ -75,6 +75,8 @@ PEOPLE_LAST_CLICK = "people_last_click"  # the last person clicked on the chart
 TIMELINE_LAST_CLICK = "timeline_last_click"  # the last cited email clicked on the timeline
 EVIDENCE_CORPUS = "evidence_corpus"  # corpus fingerprint shown on Evidence
 EVIDENCE_TAG = "evidence_tag"
+REVIEW_PLAN = "review_plan"  # New analysis: review the plan before fan-out
+PLAN_DRAFT = "plan_draft"  # the plan being reviewed (see ui.components.plan_review)
 
 SAMPLE = "sample"
 UPLOADED = "upload"
@@ -116,6 +118,8 @@ def _defaults() -> dict[str, Any]:
         PEOPLE_LAST_CLICK: None,
         TIMELINE_LAST_CLICK: None,
         EVIDENCE_TAG: "",
+        REVIEW_PLAN: False,
+        PLAN_DRAFT: None,
     }
 
 

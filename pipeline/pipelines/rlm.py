@@ -23,6 +23,7 @@ from zenml.enums import ExecutionMode  # noqa: E402
 from pipeline import library  # noqa: E402
 from pipeline.metadata import LIBRARY_KEY, RUN_KEY, TOTALS_KEY  # noqa: E402
 from pipeline.schemas import (  # noqa: E402
+    ApprovedPlan,
     Budget,
     FailedChunk,
     LLMSettings,
@@ -51,9 +52,11 @@ def rlm_analysis(
     llm: LLMSettings,
     max_bytes: int,
     corpus_id: str | None = None,
+    approved_plan: ApprovedPlan | None = None,
 ) -> None:
     """Investigate `query` over the emails in `source`, or in the library corpus `corpus_id`
-    (ingested by an earlier run: `load_corpus` is skipped and the source is not read).
+    (ingested by an earlier run: `load_corpus` is skipped and the source is not read), with the
+    analyst's `approved_plan` when they reviewed the plan before fan-out.
 
         load_corpus ──> plan_decomposition ──┬─> process_chunk [chunk_00] ─┐
              │                               ├─> process_chunk [chunk_01] ─┤
@@ -76,6 +79,7 @@ def rlm_analysis(
             "model": llm.model if llm.mode == "llm" else "deterministic",
             "pid": os.getpid(),
             "hostname": socket.gethostname(),
+            "plan_reviewed": approved_plan is not None,
             "updated_at": _now(),
         },
     )
@@ -89,7 +93,9 @@ def rlm_analysis(
         LIBRARY_KEY,
         {"corpus_id": str(corpus.id), "reused": bool(corpus_id), "sha256": source_fingerprint},
     )
-    plan_artifact, plan_calls = plan_decomposition(corpus, query, budget.max_chunks, llm)
+    plan_artifact, plan_calls = plan_decomposition(
+        corpus, query, budget.max_chunks, llm, approved_plan
+    )
     plan = plan_artifact.load()
 
     per_chunk = chunk_budget(budget, len(plan.chunks), spent=plan_calls.load())

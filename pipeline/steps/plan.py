@@ -1,6 +1,7 @@
 """Step 2: decide the chunks (ranges of the date-sorted corpus, each with a sub-question).
 A thin wrapper over `pipeline.decompose.make_plan`; cached on the corpus content, the query,
-max_chunks and the model settings, so a rerun makes no decomposition call."""
+max_chunks and the model settings, so a rerun makes no decomposition call. A plan the analyst
+approved before the run (`approved`) is checked and used instead (source "edited" if changed)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,24 @@ from typing import Annotated
 from zenml import log_metadata, step
 
 from pipeline.agent.schemas import LLMCallRecord
+from pipeline.approved_plan import plan_from_approved
 from pipeline.decompose import make_plan
-from pipeline.schemas import DecompositionPlan, LLMSettings
+from pipeline.schemas import ApprovedPlan, DecompositionPlan, LLMSettings
 from tools.models import Corpus
 
 
 @step
 def plan_decomposition(
-    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings
+    corpus: Corpus,
+    query: str,
+    max_chunks: int,
+    llm: LLMSettings,
+    approved: ApprovedPlan | None = None,
 ) -> tuple[Annotated[DecompositionPlan, "plan"], Annotated[list[LLMCallRecord], "plan_llm_calls"]]:
-    plan, calls = make_plan(corpus, query, max_chunks, llm)
+    if approved is not None:  # reviewed (maybe edited) by the analyst before the run
+        plan, calls = plan_from_approved(approved, corpus, query, max_chunks), []
+    else:
+        plan, calls = make_plan(corpus, query, max_chunks, llm)
     log_metadata(
         metadata={
             "chunks": len(plan.chunks),

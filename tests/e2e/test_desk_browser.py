@@ -159,3 +159,50 @@ def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
         assert row["id"] == email_id and row["notes"] == "Sent from home."
         assert row["tags"] == "key; smoking gun" and row["cited_by_findings"].startswith("1")
         assert f"X-RLM-Email-Id: {email_id}" in bundle.read(f"emails/{email_id}.eml").decode()
+
+
+def test_an_edited_plan_is_approved_and_used_by_the_run_in_chromium(tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env |= {
+        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "RLM_DESK_DIR": str(tmp_path / "desk"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    sub_question = "Who first reported the MV-7 wall loss?"
+    with sync_playwright() as playwright, workbench_server(env, tmp_path / "streamlit.log") as url:
+        browser = launch_chromium(playwright)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.locator(".st-key-query textarea").fill(QUERY)
+            page.locator("h1").first.click()  # blur: commits the text area
+            page.locator(".st-key-review_plan label").click()
+            page.locator(".st-key-make_plan button").click()
+            first = page.locator(".st-key-plan_chunk_0")
+            expect(first).to_be_visible()
+            expect(page.locator(".st-key-plan_chunk_3")).to_be_visible()  # 4 chunks by default
+            first.locator(".st-key-plan_q_0 textarea").fill(sub_question)
+            page.locator("h1").first.click()
+            boundary = first.locator(".st-key-plan_end_0 input")
+            boundary.fill("50")
+            boundary.press("Enter")
+            expect(first).to_contain_text("50 emails")
+            approve = page.locator(".st-key-approve_plan button")
+            expect(approve).to_have_text("Approve the edited plan and launch")
+            _check_page(page, "14_plan_review")
+            approve.click()
+
+            open_report = page.locator(".st-key-open_report button")
+            expect(open_report).to_be_visible(timeout=150_000)
+            open_report.click()
+            page.wait_for_selector('h1:has-text("Report")')
+            expect(page.get_by_text("plan edited")).to_be_visible()
+            _open(page, "Trajectories")
+            expect(page.get_by_text(sub_question)).to_be_visible()  # chunk_00's sub-question
+            _check_page(page, "15_edited_plan_used")
+        finally:
+            browser.close()

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import launcher, routes, run_store, state
-from ui.components import analysis_form
+from ui.components import analysis_form, plan_review
 from ui.components.corpus_preview import render_corpus_preview
 from ui.components.progress_table import live_progress, render_progress
 from ui.errors import page_guard, show_error
@@ -19,7 +19,9 @@ with page_guard("the new analysis form"):
         settings, api_key = analysis_form.render_model_settings()
         st.markdown(analysis_form.mode_line(settings))
         ready = choice is not None and bool(query)
-        if st.button("Launch analysis", type="primary", key="launch", disabled=not ready):
+        if st.toggle("Review the plan before fan-out", key=state.REVIEW_PLAN):
+            plan_review.render_review(choice, query, budget, settings, api_key)
+        elif st.button("Launch analysis", type="primary", key="launch", disabled=not ready):
             try:
                 launcher.start_run(choice, query, budget, settings, api_key)
             except launcher.LaunchFailed as exc:
