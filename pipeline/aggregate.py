@@ -29,6 +29,8 @@ from tools.ranking import analyze
 
 logger = logging.getLogger(__name__)
 
+TEXTS_PER_CHUNK = 3  # cited emails per chunk read to order the synthesis prompt
+
 CONFIDENCE_RANK = {"high": 2, "medium": 1, "low": 0}
 MAX_FINDINGS = 12
 EVIDENCE_LINES_PER_CHUNK = 12
@@ -64,7 +66,7 @@ def build_report(
         gaps.append(f"{over_budget}; findings merged deterministically without a synthesis call")
     elif client is not None and results:
         reply = client.parse(
-            synthesis_messages(results, failed, query),
+            synthesis_messages(results, failed, query, corpus),
             Synthesis,
             purpose="synthesize",
             max_tokens=synthesis_token_limit(budget, results, calls),
@@ -185,10 +187,13 @@ def deterministic_merge(
 
 
 def synthesis_messages(
-    results: Sequence[ChunkResult], failed: Sequence[FailedChunk], query: str
+    results: Sequence[ChunkResult],
+    failed: Sequence[FailedChunk],
+    query: str,
+    corpus: Corpus | None = None,
 ) -> list[dict[str, str]]:
     blocks = []
-    for result in strongest_first(results, query):
+    for result in strongest_first(results, query, corpus):
         finding = result.finding
         head = f"chunk {result.chunk_id} (emails {result.start}..{result.end})"
         if finding is None:
@@ -219,19 +224,44 @@ def synthesis_messages(
     ]
 
 
-def strongest_first(results: Sequence[ChunkResult], query: str) -> list[ChunkResult]:
-    """Chunks ordered by how much of the question their best evidence claim covers (its share
-    of the question's terms), then by chunk id: the synthesis reads the strongest chunks first
-    instead of in date order, so a needle in the last chunk is not the last thing it sees."""
+def strongest_first(
+    results: Sequence[ChunkResult], query: str, corpus: Corpus | None = None
+) -> list[ChunkResult]:
+    """Chunks ordered by how much of the question their best cited email covers (its share of
+    the question's terms), then by chunk id: the synthesis reads the strongest chunks first
+    instead of in date order, so a needle in the last chunk is not the last thing it sees.
+    With `corpus` the cited emails' own text is read (their first `TEXTS_PER_CHUNK`); without
+    it, the evidence claims."""
     terms = set(analyze(query))
+    texts = _cited_texts(results, corpus) if terms else {}
 
     def coverage(result: ChunkResult) -> float:
         if not terms or result.finding is None:
             return 0.0
-        claims = [item.claim for item in result.finding.evidence] or [result.finding.answer]
-        return max(len(terms & set(analyze(claim))) / len(terms) for claim in claims)
+        finding = result.finding
+        cited = _unique(i for item in finding.evidence for i in item.email_ids)
+        samples = [texts[i] for i in cited[:TEXTS_PER_CHUNK] if i in texts]
+        samples += [item.claim for item in finding.evidence] or [finding.answer]
+        return max(len(terms & set(analyze(text))) / len(terms) for text in samples)
 
     return sorted(results, key=lambda result: (-coverage(result), result.chunk_id))
+
+
+def _cited_texts(results: Sequence[ChunkResult], corpus: Corpus | None) -> dict[str, str]:
+    if corpus is None:
+        return {}
+    wanted = [
+        email_id
+        for result in results
+        if result.finding is not None
+        for email_id in _unique(i for item in result.finding.evidence for i in item.email_ids)[
+            :TEXTS_PER_CHUNK
+        ]
+    ]
+    found = corpus.get_many(wanted) if hasattr(corpus, "get_many") else {
+        i: email for i in wanted if (email := corpus.get(i)) is not None
+    }  # fmt: skip
+    return {email_id: email.search_text() for email_id, email in found.items()}
 
 
 def chunk_cited_ids(results: Iterable[ChunkResult]) -> set[str]:

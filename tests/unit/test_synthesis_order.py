@@ -48,3 +48,24 @@ def test_ties_keep_chunk_order() -> None:
     assert [r.chunk_id for r in strongest_first(results, QUESTION)] == [
         "chunk_00", "chunk_01", "chunk_02",
     ]  # fmt: skip
+
+
+def test_with_the_corpus_the_cited_emails_own_text_decides() -> None:
+    from tools.models import Corpus, Email
+
+    corpus = Corpus(
+        [
+            Email(id="a1", subject="Amber Sextant", body="The data room code is R9."),
+            Email(
+                id="needle",
+                subject="logistics",
+                body="The Amber Sextant option expires on September 18, 2001.",
+            ),  # fmt: skip
+        ]
+    )
+    results = [  # claims cut short, as a model's or the fake's snippets may be
+        _result("chunk_00", "Amber Sextant ...", "a1"),
+        _result("chunk_09", "logistics ...", "needle"),
+    ]
+    assert [r.chunk_id for r in strongest_first(results, QUESTION)][0] == "chunk_00"
+    assert [r.chunk_id for r in strongest_first(results, QUESTION, corpus)][0] == "chunk_09"
