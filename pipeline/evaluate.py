@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import secrets
 import sys
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from pipeline.run import (
     llm_settings,
 )
 
+_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{16}-")  # how the workbench stores uploaded sets
 STRATEGY_FIELDS = ("micro_recall", "micro_precision", "f1", "cost_usd", "cost_known",
                    "p50_latency_s", "p95_latency_s", "llm_calls")  # fmt: skip
 
@@ -140,7 +142,7 @@ def run_evaluation(args: argparse.Namespace, source: str, questions: list[Any],
         llm=llm,
         settings=settings,
         max_bytes=max_bytes,
-        question_set=Path(args.questions).name,
+        question_set=_UPLOAD_PREFIX.sub("", Path(args.questions).name),
     )
     return str(run.id)
 

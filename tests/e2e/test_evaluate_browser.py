@@ -27,15 +27,26 @@ QUESTION = {
 
 
 def _shot(page, name: str) -> None:
+    """A screenshot of the whole page (Streamlit scrolls inside its main section, so the
+    viewport grows to its height first)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.mouse.move(5, 5)
+    height = page.evaluate(
+        "Math.max(...[...document.querySelectorAll('[data-testid=stMain], "
+        "[data-testid=stMainBlockContainer]')].map(e => e.scrollHeight), 1000)"
+    )
+    page.set_viewport_size({"width": 1400, "height": min(int(height) + 40, 8000)})
+    page.wait_for_timeout(300)  # let Plotly redraw at the new size before the screenshot
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.set_viewport_size({"width": 1400, "height": 1000})
 
 
 def _pick(page, key: str, option: str) -> None:
-    """Choose `option` in the selectbox with widget key `key`."""
-    page.locator(f".st-key-{key} [data-baseweb=select]").click()
-    page.get_by_role("option", name=option).click()
+    """Choose `option` in the selectbox with widget key `key`: type it to filter, then Enter
+    (the caller checks what the page shows for it)."""
+    page.locator(f".st-key-{key}").get_by_role("combobox").click()
+    page.keyboard.type(option)
+    page.keyboard.press("Enter")
 
 
 def test_launch_an_evaluation_and_open_its_cells_in_chromium(tmp_path):
@@ -75,6 +86,7 @@ def test_launch_an_evaluation_and_open_its_cells_in_chromium(tmp_path):
                 _shot(page, "eval_02_results")
                 assert any(r.path.endswith("/embeddings") for r in server.requests)
 
+                expect(page.get_by_text("One cell", exact=True)).to_be_visible()
                 _pick(page, "eval_cell", "rag · x1")
                 expect(
                     page.get_by_text("Trajectory (every model call of this cell)")

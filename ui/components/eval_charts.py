@@ -46,7 +46,7 @@ def question_frame(cells: Sequence[CellResult]) -> pd.DataFrame:
             "correct": "" if cell.correct is None else ("yes" if cell.correct else "no"),
             "judge": cell.judge, "cited_ids": " ".join(score.cited_ids),
             "relevant_ids": " ".join(cell.relevant_ids),
-            "cost_usd": "unknown" if cell.cost_usd is None else round(cell.cost_usd, 6),
+            "cost_usd": "unknown" if cell.cost_usd is None else f"{cell.cost_usd:.6f}",
             "latency_s": round(cell.latency_s, 2), "llm_calls": cell.llm_calls,
             "run_id": cell.run_id or "", "error": cell.error or "",
         })  # fmt: skip

@@ -57,7 +57,7 @@ def pick_evaluation(evaluations: list[EvaluationView]) -> EvaluationView:
 
 def render_results(view: EvaluationView) -> list[CellResult]:
     """Figures, charts and the question table of a finished evaluation; returns its cells."""
-    if view.status != "completed":
+    if view.status in ("failed", "stale"):
         show_error(f"The evaluation {view.status}.", view.error or "no error recorded")
     summary = eval_store.summary(view)
     cells = eval_store.cells(view)
