@@ -2,6 +2,7 @@
 
     python -m data.generate --emails 517000 --out /tmp/big.jsonl
         [--format jsonl|csv-rfc822|json|maildir-tgz|parquet] [--seed 7] [--needles 5]
+        [--storyline 200]
 
 Emails are generated and written one at a time (only a small ring buffer of recent messages is kept
 for threading), so memory stays flat at any size. A few emails carry "needle" facts tied to a unique
@@ -14,7 +15,9 @@ is a raw RFC 822 email (``file`` is e.g. ``smith-j/inbox/1042.``); there the sid
 by its Message-ID without angle brackets (what ingestion uses as the id) and also gives its ``file``.
 ``maildir-tgz`` (the CMU Enron ``.tar.gz`` of ``maildir/owner/folder/n.`` files) and ``parquet``
 (the Hugging Face Enron layout) are written by `data.generate_formats`; their needles are named
-the same way as in ``csv-rfc822``. The same seed always produces byte-identical output.
+the same way as in ``csv-rfc822``. ``--storyline N`` plants an aggregation storyline
+(``data.storyline``): N emails about one subject spread over the whole corpus, listed under
+``storyline`` in the sidecar. The same seed always produces byte-identical output.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import IO, Literal
 
 from data import generate_text as text
 from data.generate_formats import write_maildir_tgz, write_parquet
+from data.storyline import Storyline
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ def build_personas(rng: random.Random, count: int = 4000) -> list[Persona]:
 class CorpusGenerator:
     """Yields `GeneratedEmail`s in date order; planted needles at seeded positions."""
 
-    def __init__(self, total: int, seed: int = 7, needles: int = 5):
+    def __init__(self, total: int, seed: int = 7, needles: int = 5, storyline: int = 0):
         if total < 1:
             raise ValueError(f"--emails must be at least 1, got {total}")
         if not 0 <= needles <= min(total, 50):
@@ -105,6 +109,7 @@ class CorpusGenerator:
         self.needles: list[dict] = []
         self._recent: deque[tuple[str, str, Persona, str, str]] = deque(maxlen=RECENT_MESSAGES)
         self._step = SPAN / total
+        self.storyline = Storyline(total, storyline, seed)
 
     def __iter__(self) -> Iterator[GeneratedEmail]:
         needle_at = {pos: k for k, pos in enumerate(self.needle_positions)}
@@ -143,6 +148,8 @@ class CorpusGenerator:
             quoted = "\n".join(f"> {line}" for line in parent_body[:400].splitlines())
             body = f"{body}\n\n-----Original Message-----\nFrom: {to[0].name}\n{quoted}\n"
         self._recent.append((message_id, subject, sender, thread_id, body))
+        if position in self.storyline:  # after the ring buffer: replies never quote it
+            subject, body = self.storyline.rewrite(email_id, message_id, body)
         return GeneratedEmail(
             position,
             email_id,
@@ -272,12 +279,17 @@ def write_corpus(generator: CorpusGenerator, out: IO[str], fmt: Format) -> None:
 
 
 def generate(
-    out_path: Path, emails: int, fmt: Format = "jsonl", seed: int = 7, needles: int = 5
+    out_path: Path,
+    emails: int,
+    fmt: Format = "jsonl",
+    seed: int = 7,
+    needles: int = 5,
+    storyline: int = 0,
 ) -> dict:
     """Write a corpus and its needles sidecar; returns the sidecar content."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
-    generator = CorpusGenerator(emails, seed=seed, needles=needles)
+    generator = CorpusGenerator(emails, seed=seed, needles=needles, storyline=storyline)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "maildir-tgz":
         write_maildir_tgz(generator, out_path, csv_file_name, _rfc822)
@@ -301,6 +313,8 @@ def generate(
         "needle_ids": [n["id"] for n in generator.needles],
         "needles": generator.needles,
     }
+    if storyline:
+        sidecar["storyline"] = generator.storyline.sidecar(by_message_id=fmt in KEYED_BY_MESSAGE_ID)
     sidecar_path = Path(f"{out_path}.needles.json")
     sidecar_path.write_text(json.dumps(sidecar, indent=2) + "\n", encoding="utf-8")
     return sidecar
@@ -317,10 +331,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--needles", type=int, default=5, help="emails carrying planted facts (0-50)"
     )
+    parser.add_argument(
+        "--storyline", type=int, default=0, help="emails of one aggregation storyline (0: none)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        sidecar = generate(args.out, args.emails, args.fmt, args.seed, args.needles)
+        sidecar = generate(args.out, args.emails, args.fmt, args.seed, args.needles, args.storyline)
     except (ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

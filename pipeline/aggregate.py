@@ -60,6 +60,12 @@ def build_report(
         client = make_client(llm)
     calls = list(extra_calls)
     gaps = [f"{f.chunk_id} was not searched: {f.error}" for f in failed]
+    gaps += [
+        f"{r.chunk_id} asked to split but has no child report ({r.child_error}); "
+        "its own finding is kept"
+        for r in results
+        if r.child_error
+    ]
     report = None
     over_budget = run_budget_spent(budget, results, calls)
     if client is not None and results and over_budget:
@@ -87,6 +93,7 @@ def build_report(
             "failed_chunks": list(failed),
             "plan_source": plan.source if plan else "",
             "totals": compute_totals(results, failed, calls),
+            "chunk_ids": [leaf for r in results for leaf in (r.sub_chunks or [r.chunk_id])],
         }
     )
 
@@ -138,13 +145,30 @@ def deterministic_merge(
 ) -> Report:
     """Findings from the chunks' evidence items, keeping only the citations that are strong for
     the whole run (`select_report_citations`), ordered by their strongest cited email."""
-    keep = select_report_citations([(r.chunk_id, r.finding) for r in results], query, corpus)
+    # a chunk that recursed speaks for its sub-chunks: each may add citations, as a chunk does
+    extra = sum(max(0, len(r.sub_chunks) - 1) for r in results)
+    keep = select_report_citations(
+        [(r.chunk_id, r.finding) for r in results], query, corpus, extra_chunks=extra
+    )
     rank = {email_id: n for n, email_id in enumerate(keep)}
     candidates: list[tuple[int, int, ReportFinding]] = []
     seen: set[str] = set()
     for order, result in enumerate(results):
         finding = result.finding
         if finding is None:
+            continue
+        if result.sub_chunks:  # the child run's findings, as one finding citing what is kept
+            ids = [i for i in _unique(finding.relevant_ids) if i in rank]
+            if ids:
+                text = f"{result.chunk_id} (split into {len(result.sub_chunks)} sub-chunks): "
+                text += " ".join(finding.answer.split())
+                candidates.append(
+                    (
+                        min(rank[i] for i in ids),
+                        order,
+                        ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids),
+                    )
+                )
             continue
         for item in finding.evidence:
             text = " ".join(item.claim.split())
@@ -196,6 +220,8 @@ def synthesis_messages(
     for result in strongest_first(results, query, corpus):
         finding = result.finding
         head = f"chunk {result.chunk_id} (emails {result.start}..{result.end})"
+        # a chunk that recursed speaks for its sub-chunks: as many lines as they would get
+        line_limit = EVIDENCE_LINES_PER_CHUNK * max(1, len(result.sub_chunks))
         if finding is None:
             blocks.append(f"{head}: no finding")
             continue
@@ -204,7 +230,7 @@ def synthesis_messages(
         ]
         for item in finding.evidence:
             for email_id in item.email_ids:
-                if len(lines) > EVIDENCE_LINES_PER_CHUNK:
+                if len(lines) > line_limit:
                     break
                 lines.append(
                     f"[id: {prompts.neutralise(email_id)}] {_untrusted(item.claim, CLAIM_CHARS)}"

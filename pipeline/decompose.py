@@ -32,10 +32,60 @@ MAX_NOTES = 12
 
 
 def make_plan(
-    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings, client=None
+    corpus: Corpus,
+    query: str,
+    max_chunks: int,
+    llm: LLMSettings,
+    client=None,
+    *,
+    span: Sequence[int] | None = None,
+    id_prefix: str = "chunk_",
 ) -> tuple[DecompositionPlan, list[LLMCallRecord]]:
     """The plan for this run and the model calls it cost. With a model: its proposal, checked
-    and repaired (or replaced by the deterministic plan on failure); without: deterministic."""
+    and repaired (or replaced by the deterministic plan on failure); without: deterministic.
+
+    A child run (pipeline.recursion) plans only `span` = [start, end) of the corpus, reading
+    its columns and digests, never its emails; its chunks keep whole-corpus positions and ids
+    that start with `id_prefix` (chunk_03_00, chunk_03_01, ...)."""
+    if span is None and id_prefix == "chunk_":
+        return _make_plan(corpus, query, max_chunks, llm, client)
+    start, end = span if span is not None else (0, len(corpus))
+    plan, calls = _make_plan(CorpusSpan(corpus, start, end), query, max_chunks, llm, client)
+    chunks = [
+        spec.model_copy(
+            update={
+                "id": f"{id_prefix}{index:02d}",
+                "start": spec.start + start,
+                "end": spec.end + start,
+            }
+        )
+        for index, spec in enumerate(plan.chunks)
+    ]
+    return plan.model_copy(update={"chunks": chunks}), calls
+
+
+class CorpusSpan:
+    """Positions [start, end) of a corpus seen as a corpus of their own, for planning: only
+    `len`, `column` and `range_fingerprint`, all read from the underlying (stored) corpus."""
+
+    def __init__(self, corpus: Corpus, start: int, end: int):
+        self.corpus = corpus
+        self.start = max(0, min(start, len(corpus)))
+        self.end = max(self.start, min(end, len(corpus)))
+
+    def __len__(self) -> int:
+        return self.end - self.start
+
+    def column(self, name: str) -> list:
+        return self.corpus.column(name)[self.start : self.end]
+
+    def range_fingerprint(self, start: int, end: int) -> str:
+        return self.corpus.range_fingerprint(self.start + start, self.start + end)
+
+
+def _make_plan(
+    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings, client=None
+) -> tuple[DecompositionPlan, list[LLMCallRecord]]:
     if len(corpus) == 0:
         raise ValueError("cannot plan chunks for an empty corpus")
     if client is None and llm.mode == "llm":

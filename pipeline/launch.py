@@ -114,7 +114,7 @@ def launch_evaluation(
 def run_option_args(budget: Budget, llm: LLMSettings) -> list[str]:
     """The budget and model flags `pipeline.run` and `pipeline.evaluate` share."""
     args = ["--max-chunks", str(budget.max_chunks), "--max-iterations", str(budget.max_iterations),
-            "--model", llm.model]  # fmt: skip
+            "--max-depth", str(budget.max_depth), "--model", llm.model]  # fmt: skip
     if llm.base_url:
         args += ["--base-url", llm.base_url]
     if budget.max_usd_total is not None:

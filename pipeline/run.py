@@ -68,6 +68,12 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
         default=Budget().max_iterations,
         help="LLM calls per chunk, 2-12 (clamped)",
     )
+    parser.add_argument(
+        "--max-depth",
+        type=int,
+        default=Budget().max_depth,
+        help="1-3 (clamped): 2 or 3 let chunks split into child runs",
+    )
     parser.add_argument("--model", help="model name (default from RLM_MODEL / OPENAI_MODEL)")
     parser.add_argument("--base-url", help="OpenAI-compatible server URL (implies llm mode)")
     parser.add_argument(
@@ -163,6 +169,7 @@ def budget_of(args: argparse.Namespace) -> Budget:
     return Budget(
         max_chunks=args.max_chunks,
         max_iterations=args.max_iterations,
+        max_depth=args.max_depth,
         max_usd_total=args.max_usd,
         max_tokens_total=args.max_tokens,
     )
@@ -293,6 +300,11 @@ def result_json(run_id: str) -> dict[str, Any]:
             "duration_s": c.duration_s,
             "started_at": c.started_at.isoformat() if c.started_at else None,
             "ended_at": c.ended_at.isoformat() if c.ended_at else None,
+            "depth": c.depth,
+            "parent": c.parent,
+            "run_id": c.run_id,
+            "split_reason": c.split_reason or None,
+            "child_run_id": c.child_run_id,
         }
         for c in view.chunks
     ]
@@ -314,7 +326,9 @@ def result_json(run_id: str) -> dict[str, Any]:
         "mode": view.mode,
         "model": view.model,
         "error": view.error,
+        "max_depth": view.max_depth,
         "chunks": chunks,
+        "child_runs": [child.model_dump() for child in view.child_runs],
         "report": report_json,
         "totals": totals.model_dump() if totals else None,
         "corpus": corpus_json(view.run_id),
@@ -334,7 +348,7 @@ def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
     for c in result["chunks"]:
         cost = cost_text(c["cost_usd"], c["cost_usd"] is not None, model)
         lines.append(
-            f"  {c['id']} emails {c['start']}..{c['end']}: {c['status']}, "
+            f"  {'  ' * (c['depth'] - 1)}{c['id']} emails {c['start']}..{c['end']}: {c['status']}, "
             f"{c['llm_calls']} calls, {c['input_tokens']}/{c['output_tokens']} tokens, "
             f"{cost}, {c['duration_s']:.1f}s"
         )

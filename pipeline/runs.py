@@ -4,6 +4,8 @@ their artifacts (plan, chunk results, trajectories, report, emails).
 Chunk status comes from the `chunk_NN` step runs and their live metadata (written by
 `process_chunk` while it works); chunks the plan names but ZenML has not started yet are
 "queued". A run still marked running whose orchestrating process is gone is reported "stale".
+A run's view is its whole tree: the chunks of its child runs (pipeline.recursion), at every
+depth, follow their parent chunk (ids sort that way: chunk_03, chunk_03_00, ..., chunk_04).
 Call `pipeline.zenml_env.configure()` before using this module.
 """
 
@@ -24,8 +26,9 @@ from pipeline.agent.schemas import Trajectory
 from pipeline.aggregate import percentile
 from pipeline.metadata import CHUNK_KEY, RUN_KEY, STALE_KEY, TOTALS_KEY, unpack
 from pipeline.pipelines.rlm import PIPELINE_NAME
+from pipeline.recursion import child_runs
 from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
-from pipeline.views import ChunkStatus, ChunkView, RunStatus, RunView
+from pipeline.views import ChildRunView, ChunkStatus, ChunkView, RunStatus, RunView
 from tools.models import Corpus, Email
 from tools.stored import emails_by_id
 
@@ -50,11 +53,16 @@ RunRef = RunView | str
 
 
 def list_runs(limit: int = 50) -> list[RunView]:
-    """The newest runs first, without per-chunk detail (one store query)."""
+    """The newest runs first, without per-chunk detail (one store query). The child runs of a
+    chunk that split are part of their root's tree and not listed (an evaluation's runs are)."""
     page = Client().list_pipeline_runs(
         pipeline=PIPELINE_NAME, sort_by="desc:created", size=limit, hydrate=True
     )
-    return [_run_view(run, steps=None) for run in page.items]
+    return [
+        _run_view(run, steps=None)
+        for run in page.items
+        if not unpack(run.run_metadata, RUN_KEY).get("parent_chunk")
+    ]
 
 
 def get_run(run_id_or_name: str) -> RunView:
@@ -63,7 +71,58 @@ def get_run(run_id_or_name: str) -> RunView:
         run = Client().get_pipeline_run(run_id_or_name)
     except KeyError:
         raise KeyError(f"no run named or with id {run_id_or_name!r}") from None
-    return _run_view(run, steps=_latest_steps(run.id))
+    return _with_tree(_run_view(run, steps=_latest_steps(run.id)))
+
+
+def _with_tree(view: RunView) -> RunView:
+    """The run's view with the chunks and runs of its child runs, at every depth."""
+    chunks = {c.id: c.model_copy(update={"run_id": view.run_id}) for c in view.chunks}
+    children: list[ChildRunView] = []
+    _add_children(view.run_id, chunks, children)
+    if not children:
+        return view.model_copy(update={"chunks": list(chunks.values())})
+    tree = [chunks[key] for key in sorted(chunks)]
+    totals = _totals({}, tree)
+    if totals is not None and view.totals is not None and view.finished:
+        # the run's own totals also count its children's decomposition and synthesis calls
+        spent = ("llm_calls", "input_tokens", "output_tokens", "cost_usd")
+        totals = totals.model_copy(update={k: getattr(view.totals, k) for k in spent})
+    return view.model_copy(update={"chunks": tree, "child_runs": children, "totals": totals})
+
+
+def _add_children(run_id: str, chunks: dict[str, ChunkView], children: list[ChildRunView]) -> None:
+    for parent_chunk, child in sorted(child_runs(run_id).items()):
+        meta = unpack(child.run_metadata, RUN_KEY)
+        status = _RUN_STATUS.get(child.status, "running")
+        depth = _int_or_none(meta.get("depth")) or 2
+        children.append(
+            ChildRunView(
+                run_id=str(child.id), name=child.name, status=status, depth=depth,
+                parent_chunk=parent_chunk,
+            )
+        )  # fmt: skip
+        if parent_chunk in chunks:
+            chunks[parent_chunk] = chunks[parent_chunk].model_copy(
+                update={
+                    "child_run_id": str(child.id),
+                    "child_run_name": child.name,
+                    "child_status": status,
+                }
+            )
+        steps = _latest_steps(child.id)
+        for chunk in _chunk_views(steps, _maybe_plan(steps)):
+            chunks[chunk.id] = chunk.model_copy(
+                update={"depth": depth, "parent": parent_chunk, "run_id": str(child.id)}
+            )
+        _add_children(str(child.id), chunks, children)
+
+
+def tree_run_ids(run_id: str) -> list[str]:
+    """This run and its child runs at every depth, parents first."""
+    ids = [run_id]
+    for child in child_runs(run_id).values():
+        ids += tree_run_ids(str(child.id))
+    return ids
 
 
 def mark_stale(run: RunRef) -> bool:
@@ -105,6 +164,7 @@ def _run_view(run: Any, steps: dict[str, Any] | None) -> RunView:
         model=str(meta.get("model", "")),
         max_chunks=_int_or_none(meta.get("max_chunks")),
         max_iterations=_int_or_none(meta.get("max_iterations")),
+        max_depth=_int_or_none(meta.get("max_depth")) or 1,
         created_at=_utc(run.created),
         ended_at=_utc(run.end_time) if status in ("completed", "failed") else None,
         plan_source=plan.source if plan else str(meta.get("plan_source", "")),
@@ -180,7 +240,9 @@ def _chunk_view(step_run: Any, base: ChunkView) -> ChunkView:
         )
         if isinstance(meta.get(key), int | float)
     }
-    texts = {key: str(meta[key]) for key in ("sub_question", "label") if meta.get(key)}
+    texts = {
+        key: str(meta[key]) for key in ("sub_question", "label", "split_reason") if meta.get(key)
+    }
     positions = {
         key: int(meta[key]) for key in ("start", "end", "size") if isinstance(meta.get(key), int)
     }
@@ -320,11 +382,20 @@ def load_report_html(run: RunRef) -> str | None:
 
 
 def load_chunk_results(run: RunRef) -> dict[str, ChunkResult]:
-    return _load_chunk_outputs(_run_id(run), "chunk_result")
+    """Every chunk's own result, at every depth of the run's tree (as its step wrote it)."""
+    return _load_tree_outputs(_run_id(run), "chunk_result")
 
 
 def load_trajectories(run: RunRef) -> dict[str, Trajectory]:
-    return _load_chunk_outputs(_run_id(run), "trajectory")
+    """Every chunk's trajectory, at every depth of the run's tree."""
+    return _load_tree_outputs(_run_id(run), "trajectory")
+
+
+def _load_tree_outputs(run_id: str, output: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = {}
+    for tree_run_id in tree_run_ids(run_id):
+        loaded.update(_load_chunk_outputs(tree_run_id, output))
+    return dict(sorted(loaded.items()))
 
 
 def load_email(run: RunRef, email_id: str) -> Email | None:

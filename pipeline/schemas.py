@@ -16,6 +16,8 @@ from pipeline.agent.schemas import Confidence, Finding, LLMCallRecord, Mode
 
 MAX_CHUNKS_RANGE = (1, 10)
 MAX_ITERATIONS_RANGE = (2, 12)
+MAX_DEPTH_RANGE = (1, 3)  # 1: chunks never split; 2-3: chunks may recurse into child runs
+TOTAL_CHUNKS_CAP = 40  # chunks at all depths of one analysis (README: Recursion)
 DEFAULT_MODEL = "gpt-4o-mini"
 
 
@@ -37,12 +39,18 @@ class Budget(_Strict):
     max_usd_per_chunk: float | None = None
     max_tokens_total: int | None = None
     max_usd_total: float | None = None
+    max_depth: int = 1  # levels of chunks: 2 or 3 let a chunk split into a child run
+    max_total_chunks: int | None = None  # chunks at all depths (None: TOTAL_CHUNKS_CAP)
 
     def clamped(self) -> Budget:
         return self.model_copy(
             update={
                 "max_chunks": clamp(self.max_chunks, MAX_CHUNKS_RANGE),
                 "max_iterations": clamp(self.max_iterations, MAX_ITERATIONS_RANGE),
+                "max_depth": clamp(self.max_depth, MAX_DEPTH_RANGE),
+                "max_total_chunks": clamp(
+                    self.max_total_chunks or TOTAL_CHUNKS_CAP, (1, TOTAL_CHUNKS_CAP)
+                ),
             }
         )
 
@@ -132,6 +140,14 @@ class ChunkResult(_Strict):
     started_at: datetime | None = None
     ended_at: datetime | None = None
     duration_s: float = 0.0
+    # recursion (pipeline.recursion): the chunk's place in the tree and what its split became
+    depth: int = 1
+    parent: str | None = None  # the chunk whose child run this chunk belongs to
+    split_reason: str | None = None  # why the chunk asked to be split into a child run
+    child_run_id: str | None = None
+    child_run_name: str | None = None
+    child_error: str | None = None  # the child run failed: the chunk's own finding is kept
+    sub_chunks: list[str] = Field(default_factory=list)  # leaf chunks its finding came from
 
 
 class ReportFinding(_Strict):
@@ -172,3 +188,4 @@ class Report(_Strict):
     model: str
     plan_source: str = ""
     totals: RunTotals = Field(default_factory=RunTotals)
+    chunk_ids: list[str] = Field(default_factory=list)  # leaf chunks at every depth below

@@ -39,6 +39,22 @@ class ChunkView(_Strict):
     ended_at: datetime | None = None
     error: str | None = None
     step_id: str | None = None  # the ZenML step run (dashboard links)
+    # recursion: the chunk's place in the run tree
+    depth: int = 1
+    parent: str | None = None  # the chunk whose child run this chunk belongs to
+    run_id: str | None = None  # the (child) run this chunk's step belongs to
+    split_reason: str = ""  # why the chunk asked to split
+    child_run_id: str | None = None  # the child run investigating this chunk's slice
+    child_run_name: str | None = None
+    child_status: str | None = None  # that child run's status
+
+
+class ChildRunView(_Strict):
+    run_id: str
+    name: str
+    status: RunStatus
+    depth: int
+    parent_chunk: str
 
 
 class RunView(_Strict):
@@ -57,6 +73,8 @@ class RunView(_Strict):
     chunks: list[ChunkView] = Field(default_factory=list)
     totals: RunTotals | None = None
     error: str | None = None  # why the run failed or was marked stale
+    max_depth: int = 1
+    child_runs: list[ChildRunView] = Field(default_factory=list)  # at every depth below
 
     @property
     def finished(self) -> bool:

@@ -19,7 +19,7 @@ from pipeline.views import RunView
 
 if TYPE_CHECKING:
     from pipeline.agent.schemas import Trajectory
-    from pipeline.schemas import Report
+    from pipeline.schemas import ChunkResult, Report
     from tools.corpus_index import CorpusIndex
     from tools.models import Corpus, Email
 
@@ -139,6 +139,11 @@ def _trajectories(run_id: str, _run: RunView) -> dict[str, Trajectory]:
     return _runs().load_trajectories(_run)
 
 
+@st.cache_data(max_entries=_CACHE_ENTRIES, show_spinner=False)
+def _chunk_results(run_id: str, _run: RunView) -> dict[str, ChunkResult]:
+    return _runs().load_chunk_results(_run)
+
+
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _emails(run_id: str, email_ids: tuple[str, ...], _run: RunView) -> dict[str, Email]:
     return _runs().load_emails(_run, email_ids)
@@ -160,6 +165,13 @@ def trajectories(run: RunView) -> dict[str, Trajectory]:
     if run.finished:
         return _trajectories(run.run_id, run)
     return _runs().load_trajectories(run)
+
+
+def chunk_results(run: RunView) -> dict[str, ChunkResult]:
+    """Every chunk's own result at every depth (what each sub-chunk found)."""
+    if run.finished:
+        return _chunk_results(run.run_id, run)
+    return _runs().load_chunk_results(run)
 
 
 def recent_finished_runs(limit: int = 30) -> list[RunView]:

@@ -36,6 +36,7 @@ QUERY = "query"
 EXAMPLE_QUERY = "example_query"
 MAX_CHUNKS = "max_chunks"
 MAX_ITERATIONS = "max_iterations"
+MAX_DEPTH = "max_depth"
 CAP_USD = "cap_usd_total"
 CAP_TOKENS = "cap_tokens_total"
 MODEL_NAME = "model_name"
@@ -99,6 +100,7 @@ def _defaults() -> dict[str, Any]:
         QUERY: "",
         MAX_CHUNKS: _DEFAULT_BUDGET.max_chunks,
         MAX_ITERATIONS: _DEFAULT_BUDGET.max_iterations,
+        MAX_DEPTH: _DEFAULT_BUDGET.max_depth,
         CAP_USD: None,
         CAP_TOKENS: None,
         MODEL_NAME: env_settings.model,

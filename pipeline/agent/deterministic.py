@@ -174,17 +174,24 @@ class DeterministicPlanner:
         remaining = [t for t in self.terms_by_strength if t not in self.searched_terms]
         if new_matches == 0 and self._threads_followed:
             return Reflection(
-                sufficient=True, reason="the last round found no new emails", next_focus=None
+                sufficient=True,
+                reason="the last round found no new emails",
+                next_focus=None,
+                split=False,
             )
         if not any(score > 0 for _, score in self.pool.ranked()[:1]):
             return Reflection(
-                sufficient=True, reason="no email matched the question's terms", next_focus=None
+                sufficient=True,
+                reason="no email matched the question's terms",
+                next_focus=None,
+                split=False,
             )
         if not remaining and self._threads_followed:
             return Reflection(
                 sufficient=True,
                 reason="every question term and the best candidates' threads searched",
                 next_focus=None,
+                split=False,
             )
         if not self._threads_followed:
             reason = "follow the threads of the best candidates"
@@ -196,6 +203,7 @@ class DeterministicPlanner:
             sufficient=False,
             reason=reason,
             next_focus=clip(", ".join(remaining[:TERMS_PER_GREP]), FOCUS_CHARS) or None,
+            split=False,
         )
 
     # --- summarize -----------------------------------------------------------------------------

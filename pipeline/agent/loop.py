@@ -9,6 +9,10 @@ Budget: `Budget.max_iterations` is the number of decisions (model calls, or dete
 decisions in deterministic mode) the chunk may make, clamped to 2..12, one always kept for the
 summary. A model call that fails still counts. Model failures never crash a chunk; any other
 exception propagates so the pipeline can retry the chunk.
+
+Recursion: with `may_split`, a reflection may end exploring with a `recurse` event (the model's
+`split`, or the no-model rule in `split`); the chunk still summarizes, and its result carries
+`split_reason`, which the pipeline turns into a child run over the chunk's slice.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from pipeline.agent.evidence import EvidencePool
 from pipeline.agent.llm import LLMClient, make_client
 from pipeline.agent.recorder import EventCallback, TrajectoryRecorder, utc_now
 from pipeline.agent.schemas import Finding, Plan, Reflection, ToolCall, Trajectory, tool_args
+from pipeline.agent.split import split_reason
 from pipeline.schemas import Budget, ChunkResult, LLMSettings
 from tools.models import Corpus
 from tools.search import DEFAULT_LIMIT, SearchIndex, ToolResult, preview, run_tool
@@ -48,6 +53,7 @@ def run_chunk(
     budget: Budget,
     client: LLMClient | None = None,
     on_event: EventCallback | None = None,
+    may_split: bool = False,
 ) -> tuple[ChunkResult, Trajectory]:
     """Investigate one chunk within budget; always ends with a summary `Finding`.
 
@@ -57,6 +63,7 @@ def run_chunk(
     if client is None and settings.mode == "llm":
         client = make_client(settings)
     run = _ChunkRun(chunk, chunk_id, query, sub_question, settings, budget, client, on_event)
+    run.may_split = may_split
     run.preview()
     iteration, focus = 0, None
     while run.tracker.can_explore():
@@ -68,7 +75,7 @@ def run_chunk(
         if not run.tracker.can_explore() or run.stopped_by_cap():
             break
         reflection = run.reflect(iteration, new_matches)
-        if reflection.sufficient:
+        if run.splits(reflection, iteration) or reflection.sufficient:
             break
         focus = reflection.next_focus
     run.summarize(iteration)
@@ -100,6 +107,8 @@ class _ChunkRun:
         self.planner = DeterministicPlanner(chunk, self.pool, self.question)
         self.searches: list[str] = []
         self.preview_text = ""
+        self.may_split = False
+        self.split_reason: str | None = None
         self.trajectory = Trajectory(
             chunk_id=chunk_id,
             query=query,
@@ -221,12 +230,13 @@ class _ChunkRun:
             question=self.question,
             searches=prompts.render_searches(self.searches),
             evidence=self._evidence_block(),
+            split=(self._candidates(), len(self.chunk)) if self.may_split else None,
         )
         fallback = lambda: self.planner.reflect(iteration, new_matches)  # noqa: E731
         if self.client is not None:
             # A failed reflection is read as "not sufficient": keep looking while budget lasts.
             fallback = lambda: Reflection(  # noqa: E731
-                sufficient=False, reason="model reflection failed", next_focus=None
+                sufficient=False, reason="model reflection failed", next_focus=None, split=False
             )
         reflection, record, note, reply = self._decide(
             "reflect", messages, Reflection, fallback, iteration
@@ -240,6 +250,7 @@ class _ChunkRun:
             detail={
                 "sufficient": reflection.sufficient,
                 "next_focus": reflection.next_focus,
+                "split": reflection.split,
                 "new_matches": new_matches,
                 **({"fallback": f"model reflection failed ({note})"} if note else {}),
             },
@@ -247,6 +258,29 @@ class _ChunkRun:
             reply=reply,
         )
         return reflection
+
+    def splits(self, reflection: Reflection, iteration: int) -> bool:
+        """True when this chunk stops exploring to be split into a child run (`recurse` event)."""
+        if not self.may_split:
+            return False
+        candidates = self._candidates()
+        reason = split_reason(
+            reflection,
+            with_model=self.client is not None,
+            candidates=candidates,
+            chunk_size=len(self.chunk),
+        )
+        if reason is None:
+            return False
+        self.split_reason = reason
+        self.recorder.emit(
+            "recurse",
+            utc_now(),
+            iteration=iteration,
+            reason=reason,
+            detail={"candidates": candidates, "chunk_size": len(self.chunk)},
+        )
+        return True
 
     def stopped_by_cap(self) -> bool:
         reason = self.tracker.cap_reason()
@@ -316,6 +350,7 @@ class _ChunkRun:
             cost_usd=sum(r.cost_usd or 0.0 for r in records),
             cost_known=all(r.cost_usd is not None and r.cost_known for r in records),
             matches=len(self.pool),
+            split_reason=self.split_reason,
             started_at=trajectory.started_at,
             ended_at=trajectory.ended_at,
             duration_s=(trajectory.ended_at - trajectory.started_at).total_seconds(),
@@ -354,6 +389,10 @@ class _ChunkRun:
             reply=reply.raw_text,
         )
         return fallback(), None, error, None
+
+    def _candidates(self) -> int:
+        """Matched emails that bear on the question at all (a relevance score above zero)."""
+        return sum(1 for _, score in self.pool.ranked() if score > 0)
 
     def _evidence_block(self) -> str:
         return prompts.render_emails(self.pool.top_emails(prompts.MAX_EVIDENCE_EMAILS))

@@ -88,7 +88,19 @@ Best evidence so far (ranked by relevance to the question):
 
 Is this evidence enough to answer the question for this chunk with reasonable confidence? \
 Set sufficient=true if so (or if further searching is unlikely to help). Otherwise set \
-sufficient=false and say in next_focus what to look for next (names, terms, dates)."""
+sufficient=false and say in next_focus what to look for next (names, terms, dates).
+{split_help}"""
+
+SPLIT_ALLOWED_HELP = """<may_split>yes</may_split>
+<candidates>{candidates}</candidates>
+<chunk_size>{chunk_size}</chunk_size>
+{candidates} emails of this chunk's {chunk_size} matched so far, and you read at most \
+{max_evidence} at a time. If the question needs far more of them than you can read (for \
+example every email about a subject), set split=true and say why in reason: smaller slices of \
+this chunk are then investigated separately and their findings replace yours. Otherwise \
+set split=false."""
+
+SPLIT_NOT_ALLOWED_HELP = "Set split=false."
 
 SUMMARIZE_PROMPT = """\
 <task>summarize</task>
@@ -113,7 +125,8 @@ and empty evidence."""
 # block early or pose as a task/question marker.
 _RESERVED_TAG = re.compile(
     r"<\s*/?\s*(task|question|round|emails|preview|searches|focus|overall_query|system|"
-    r"findings|overview|corpus_size|max_chunks|reference|candidate)\b[^>]*>",
+    r"findings|overview|corpus_size|max_chunks|reference|candidate|may_split|candidates|"
+    r"chunk_size)\b[^>]*>",
     re.IGNORECASE,
 )
 _ID_MARKER = re.compile(r"\[\s*id\s*:", re.IGNORECASE)
@@ -191,10 +204,26 @@ def plan_messages(
 
 
 def reflect_messages(
-    *, round: int, question: str, searches: str, evidence: str
+    *,
+    round: int,
+    question: str,
+    searches: str,
+    evidence: str,
+    split: tuple[int, int] | None = None,
 ) -> list[dict[str, str]]:
+    """`split` is (candidates, chunk size) when this chunk may split into a child run."""
+    split_help = SPLIT_NOT_ALLOWED_HELP
+    if split is not None:
+        candidates, chunk_size = split
+        split_help = SPLIT_ALLOWED_HELP.format(
+            candidates=candidates, chunk_size=chunk_size, max_evidence=MAX_EVIDENCE_EMAILS
+        )
     user = REFLECT_PROMPT.format(
-        round=round, question=_question_text(question), searches=searches, evidence=evidence
+        round=round,
+        question=_question_text(question),
+        searches=searches,
+        evidence=evidence,
+        split_help=split_help,
     )
     return _messages(user)
 

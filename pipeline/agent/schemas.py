@@ -27,6 +27,7 @@ EventKind = Literal[
     "budget_stop",  # a token/USD/call cap ended the loop early
     "ids_dropped",  # ids the model cited that are not in the chunk were removed
     "error",  # a model call or tool failed; the loop carried on or summarised
+    "recurse",  # the chunk asked to be split into a child run (pipeline.recursion), and why
 ]
 
 
@@ -165,6 +166,7 @@ class Reflection(_Strict):
     sufficient: bool
     reason: Reason
     next_focus: Annotated[str, Field(max_length=FOCUS_CHARS)] | None
+    split: bool  # the chunk is too big to cover: investigate it as a child run (when allowed)
 
 
 class EvidenceItem(_Strict):

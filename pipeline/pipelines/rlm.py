@@ -9,7 +9,7 @@ import logging
 import os
 import socket
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 # Dynamic pipelines turn plain call arguments into step *parameters* (visible in the dashboard,
 # part of the cache key) only below this JSON size; ZenML's default of 0 would upload every
@@ -18,13 +18,16 @@ from typing import Any
 os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 
 from zenml import log_metadata, pipeline  # noqa: E402
+from zenml.client import Client  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
-from pipeline import library  # noqa: E402
+from pipeline import library, recursion  # noqa: E402
 from pipeline.metadata import LIBRARY_KEY, RUN_KEY, TOTALS_KEY  # noqa: E402
+from pipeline.recursion import Scope  # noqa: E402
 from pipeline.schemas import (  # noqa: E402
     ApprovedPlan,
     Budget,
+    ChunkResult,
     FailedChunk,
     LLMSettings,
     Report,
@@ -41,6 +44,11 @@ logger = logging.getLogger(__name__)
 
 PIPELINE_NAME = "rlm_analysis"
 ERROR_CHARS = 500
+FAIL_CHILD_RUNS_ENV = "RLM_FAIL_CHILD_RUNS"  # test-only: child runs of these chunks fail
+
+
+class InjectedChildRunFailure(RuntimeError):
+    """Raised by a child run whose parent chunk is listed in RLM_FAIL_CHILD_RUNS (tests only)."""
 
 
 @pipeline(name=PIPELINE_NAME, dynamic=True, execution_mode=ExecutionMode.CONTINUE_ON_FAILURE)
@@ -53,7 +61,8 @@ def rlm_analysis(
     max_bytes: int,
     corpus_id: str | None = None,
     approved_plan: ApprovedPlan | None = None,
-) -> None:
+    scope: Scope | None = None,
+) -> Annotated[Report, "report"]:
     """Investigate `query` over the emails in `source`, or in the library corpus `corpus_id`
     (ingested by an earlier run: `load_corpus` is skipped and the source is not read), with the
     analyst's `approved_plan` when they reviewed the plan before fan-out.
@@ -62,11 +71,17 @@ def rlm_analysis(
              │                               ├─> process_chunk [chunk_01] ─┤
              │                               ├─> ...          (concurrent) ├─> aggregate_results
              │                               └─> process_chunk [chunk_NN] ─┘    (report, .md, .html)
+             │                                    │ asked to split (max_depth > 1)  ▲
+             │                                    └─> rlm_analysis [child run] ─────┘ its report
              └──────── corpus artifact (each chunk reads only its own slice) ──────┘
 
     A chunk that still fails after its retries is reported as failed; the others are kept.
+    A chunk that asks to split is investigated again by a child run of this same pipeline over
+    its slice (`scope`: depth, slice, the corpus artifact); children run concurrently, and a
+    failed child leaves the chunk's own finding in place (pipeline.recursion).
     """
-    budget = budget.clamped()  # the one place max_chunks / max_iterations ranges are enforced
+    budget = budget.clamped()  # the one place the budget's ranges are enforced
+    scope = scope or Scope()
     _log_run_metadata(
         RUN_KEY,
         {
@@ -75,6 +90,13 @@ def rlm_analysis(
             "source_fingerprint": source_fingerprint,
             "max_chunks": budget.max_chunks,
             "max_iterations": budget.max_iterations,
+            "max_depth": budget.max_depth,
+            "max_total_chunks": budget.max_total_chunks,
+            "max_tokens_total": budget.max_tokens_total,
+            "max_usd_total": budget.max_usd_total,
+            "depth": scope.depth,
+            "parent_chunk": scope.parent_chunk,
+            "parent_run_id": scope.parent_run_id,
             "mode": llm.mode,
             "model": llm.model if llm.mode == "llm" else "deterministic",
             "pid": os.getpid(),
@@ -83,24 +105,49 @@ def rlm_analysis(
             "updated_at": _now(),
         },
     )
+    if scope.parent_chunk and scope.parent_chunk in _names_in_env(FAIL_CHILD_RUNS_ENV):
+        raise InjectedChildRunFailure(
+            f"child run of {scope.parent_chunk} failed on purpose ({FAIL_CHILD_RUNS_ENV} is set)"
+        )
 
-    if corpus_id:
-        corpus = library.corpus_artifact(corpus_id)
-        library.record_use(corpus_id)
+    if scope.corpus_id is not None:  # a child run reads its parent's corpus artifact
+        corpus = Client().get_artifact_version(scope.corpus_id)
     else:
-        corpus = load_corpus(source, source_fingerprint, max_bytes)
-    _log_run_metadata(
-        LIBRARY_KEY,
-        {"corpus_id": str(corpus.id), "reused": bool(corpus_id), "sha256": source_fingerprint},
-    )
+        if corpus_id:
+            corpus = library.corpus_artifact(corpus_id)
+            library.record_use(corpus_id)
+        else:
+            corpus = load_corpus(source, source_fingerprint, max_bytes)
+        _log_run_metadata(
+            LIBRARY_KEY,
+            {"corpus_id": str(corpus.id), "reused": bool(corpus_id), "sha256": source_fingerprint},
+        )
+        scope = scope.model_copy(update={"corpus_id": str(corpus.id)})
     plan_artifact, plan_calls = plan_decomposition(
-        corpus, query, budget.max_chunks, llm, approved_plan
+        corpus,
+        query,
+        recursion.chunks_to_plan(budget, scope),
+        llm,
+        approved_plan if scope.depth == 1 else None,
+        list(scope.span) if scope.span else None,
+        scope.chunk_prefix,
     )
     plan = plan_artifact.load()
 
     per_chunk = chunk_budget(budget, len(plan.chunks), spent=plan_calls.load())
+    may_split = recursion.may_split(budget, scope, len(plan.chunks))
     futures = {
-        spec.id: process_chunk.submit(corpus, spec, query, per_chunk, llm, id=spec.id)
+        spec.id: process_chunk.submit(
+            corpus,
+            spec,
+            query,
+            per_chunk,
+            llm,
+            scope.depth,
+            scope.parent_chunk,
+            may_split,
+            id=spec.id,
+        )  # fmt: skip
         for spec in plan.chunks
     }
     results, failed = [], []
@@ -110,11 +157,94 @@ def rlm_analysis(
             results.append(future.get_artifact("chunk_result"))
         except Exception as error:  # a chunk that failed every retry must not sink the run
             failed.append(FailedChunk(chunk_id=chunk_id, error=_error_text(error)))
+    if may_split:
+        inputs = {"source": source, "source_fingerprint": source_fingerprint, "llm": llm,
+                  "max_bytes": max_bytes}  # fmt: skip
+        results = _recurse(results, len(plan.chunks), budget, per_chunk, scope, query, inputs)
 
     report_artifact, _, _ = aggregate_results(
         corpus, results, failed, query, llm, plan_artifact, plan_calls, budget
     )
     _log_run_totals(report_artifact.load())
+    return report_artifact
+
+
+def _recurse(
+    artifacts: list[Any],
+    planned: int,
+    budget: Budget,
+    per_chunk: Budget,
+    scope: Scope,
+    query: str,
+    inputs: dict[str, Any],
+) -> list[Any]:
+    """Start a child run for every chunk that asked to split (concurrently, within the chunk
+    allowance), wait for them, and return the results with each child's report as its chunk's
+    finding. Without any split the chunk artifacts are returned untouched."""
+    results: list[ChunkResult] = [artifact.load() for artifact in artifacts]
+    splitting = [r for r in results if r.split_reason]
+    if not splitting:
+        return artifacts
+    allowances = recursion.child_allowances(budget, planned, splitting)
+    this_run = _current_run()
+    children: dict[str, Any] = {}
+    done: dict[str, ChunkResult] = {}
+    for result in splitting:
+        if result.chunk_id not in allowances:
+            done[result.chunk_id] = recursion.without_child(
+                result, "not split: the run's chunk allowance is spent"
+            )
+            continue
+        child_budget = recursion.child_budget(
+            budget, per_chunk, result, allowances[result.chunk_id]
+        )
+        if spent := recursion.budget_spent(child_budget):
+            done[result.chunk_id] = recursion.without_child(result, f"not split: {spent}")
+            continue
+        child_scope = scope.model_copy(
+            update={
+                "depth": scope.depth + 1,
+                "start": result.start,
+                "end": result.end,
+                "parent_chunk": result.chunk_id,
+                "parent_run_id": str(this_run.id),
+            }
+        )
+        children[result.chunk_id] = rlm_analysis.submit(
+            query=result.sub_question or query, budget=child_budget, scope=child_scope, **inputs
+        )
+    for result in splitting:
+        if result.chunk_id not in children:
+            continue
+        try:
+            children[result.chunk_id].wait()
+            report = children[result.chunk_id].get_artifact("report").load()
+            error = None
+        except Exception as failure:  # a failed child must not sink its parent
+            error = _error_text(failure)
+            logger.warning("the child run of %s failed: %s", result.chunk_id, error)
+        child = recursion.child_runs(this_run.id).get(result.chunk_id)
+        run_id, name = (str(child.id), child.name) if child is not None else (None, None)
+        if error is None and run_id is not None:
+            done[result.chunk_id] = recursion.with_child_report(result, report, run_id, name)
+        else:
+            done[result.chunk_id] = recursion.without_child(
+                result, error or "its child run was not found", name, run_id
+            )
+    return [done.get(r.chunk_id, r) for r in results]
+
+
+def _current_run() -> Any:
+    from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
+
+    context = DynamicPipelineRunContext.get()
+    if context is None:
+        raise RuntimeError("recursion needs a running dynamic pipeline")
+    return context.run
+
+
+def _names_in_env(name: str) -> set[str]:
+    return {item.strip() for item in os.environ.get(name, "").split(",") if item.strip()}
 
 
 def _log_run_totals(report: Report) -> None:

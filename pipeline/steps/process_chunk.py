@@ -48,9 +48,12 @@ class ProgressReporter:
     """`on_event` callback: writes the chunk's running totals as step metadata, at most every
     PROGRESS_INTERVAL_S seconds, plus a final write from `finish`."""
 
-    def __init__(self, spec: ChunkSpec, llm: LLMSettings):
+    def __init__(
+        self, spec: ChunkSpec, llm: LLMSettings, depth: int = 1, parent: str | None = None
+    ):
         self.spec = spec
         self.llm = llm
+        self.tree = {"depth": depth, "parent": parent}
         self.started = time.monotonic()
         # the step's own status says "running" and the plan gives the range: the first write
         # can wait a full interval, so a short chunk costs one store commit, not three
@@ -87,6 +90,7 @@ class ProgressReporter:
             model=result.model,
             duration_s=result.duration_s,
             confidence=result.finding.confidence if result.finding else "",
+            split_reason=result.split_reason or "",
         )
 
     def _write(self, **values: Any) -> None:
@@ -98,6 +102,7 @@ class ProgressReporter:
             "size": spec.size,
             "label": spec.label,
             "sub_question": spec.sub_question,
+            **self.tree,
             "model": self.llm.model,
             "updated_at": datetime.now(UTC).isoformat(),
         }
@@ -116,9 +121,18 @@ def injected_failures() -> set[str]:
     retry=StepRetryConfig(max_retries=2, delay=1, backoff=2),
 )
 def process_chunk(
-    corpus: Corpus, spec: ChunkSpec, query: str, budget: Budget, llm: LLMSettings
+    corpus: Corpus,
+    spec: ChunkSpec,
+    query: str,
+    budget: Budget,
+    llm: LLMSettings,
+    depth: int = 1,
+    parent: str | None = None,
+    may_split: bool = False,
 ) -> tuple[Annotated[ChunkResult, "chunk_result"], Annotated[Trajectory, "trajectory"]]:
-    reporter = ProgressReporter(spec, llm)
+    """`depth`, `parent`: the chunk's place in the run tree; `may_split`: it may ask to be split
+    into a child run (pipeline.recursion)."""
+    reporter = ProgressReporter(spec, llm, depth, parent)
     if spec.id in injected_failures():
         raise InjectedChunkFailure(f"{spec.id} failed on purpose ({FAIL_CHUNKS_ENV} is set)")
     if spec.fingerprint and corpus.range_fingerprint(spec.start, spec.end) != spec.fingerprint:
@@ -135,6 +149,8 @@ def process_chunk(
             settings=llm,
             budget=budget,
             on_event=reporter,
+            may_split=may_split,
         )
+    result = result.model_copy(update={"depth": depth, "parent": parent})
     reporter.finish(result)
     return result, trajectory

@@ -8,7 +8,8 @@ PROMPT CONTRACT shared with pipeline/agent/prompts.py:
   decompose|synthesize</task>` marker;
 - the question is `<question>...</question>`; emails and evidence are lines starting `[id: X]`;
 - reflect prompts carry `<round>N</round>`; decompose prompts carry `<corpus_size>N</corpus_size>`
-  and `<max_chunks>K</max_chunks>`.
+  and `<max_chunks>K</max_chunks>`; a reflect prompt of a chunk that may split carries
+  `<may_split>yes</may_split>`, `<candidates>N</candidates>` and `<chunk_size>N</chunk_size>`.
 
 Every reply built here is a plain dict that validates against pipeline/agent/schemas.py, except
 for the adversarial behaviours that break the schemas' limits on purpose (`many_calls`,
@@ -42,9 +43,12 @@ BEHAVIOURS = (
     "invent_ids",
     "thousand_chunks",
     "injection_obeyed",
+    "always_split",
 )
 HUGE_REPLY_CHARS = 200_000
 MAX_CITED_IDS = 5
+MAX_LISTED_IDS = 500  # a question asking for every/all emails: every id shown, up to this
+_ASKS_FOR_ALL = re.compile(r"\b(?:every|all|list)\b", re.IGNORECASE)
 
 _STOPWORD_TEXT = """
 a about above after again against all also am an and any are as at be because been before being
@@ -63,8 +67,10 @@ _TASK_MARKER = re.compile(r"<task>\s*(\w+)\s*</task>", re.IGNORECASE)
 _ID_LINE = re.compile(r"^[ \t]*\[id:\s*([^\]\n]+?)\s*\](.*)$", re.MULTILINE)
 _INT_TAG = {
     name: re.compile(rf"<{name}>\s*(\d+)\s*</{name}>", re.IGNORECASE)
-    for name in ("round", "corpus_size", "max_chunks")
+    for name in ("round", "corpus_size", "max_chunks", "candidates", "chunk_size")
 }
+_MAY_SPLIT = re.compile(r"<may_split>\s*yes\s*</may_split>", re.IGNORECASE)
+SPLIT_CANDIDATES = 48  # the fake splits, when allowed, above this many matches (like the rule)
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _INJECTED_ID = re.compile(
     r"(?i)\bcite\s+(?:the\s+)?(?:email\s+)?(?:id\s*)?[:#]?\s*([A-Za-z0-9<][\w.@<>:/\-]{2,})"
@@ -120,6 +126,8 @@ class PromptFacts:
     corpus_size: int | None
     max_chunks: int | None
     injected_ids: list[str] = field(default_factory=list)
+    may_split: bool = False
+    candidates: int = 0
 
     @classmethod
     def read(cls, text: str) -> PromptFacts:
@@ -146,6 +154,8 @@ class PromptFacts:
             corpus_size=_int_tag(text, "corpus_size"),
             max_chunks=_int_tag(text, "max_chunks"),
             injected_ids=injected,
+            may_split=bool(_MAY_SPLIT.search(text)),
+            candidates=_int_tag(text, "candidates") or 0,
         )
 
     def key_terms(self, limit: int = 3) -> list[str]:
@@ -213,13 +223,21 @@ def reflect_reply(facts: PromptFacts, behaviour: str, sufficient_after: int) -> 
         next_focus = (
             f"look for more about '{terms[facts.round % len(terms)] if terms else 'the question'}'"
         )
+    split = behaviour == "always_split" or (
+        facts.may_split and facts.candidates > SPLIT_CANDIDATES and behaviour != "never_sufficient"
+    )
+    if split:
+        reason = f"Round {facts.round}: {facts.candidates} matches, more than I can read: split."
     if behaviour == "huge":
         reason = _pad(reason)
-    return {"sufficient": sufficient, "reason": reason, "next_focus": next_focus}
+    return {"sufficient": sufficient, "reason": reason, "next_focus": next_focus, "split": split}
 
 
 def _cited_ids(facts: PromptFacts, behaviour: str) -> list[str]:
-    cited = facts.ids[:MAX_CITED_IDS]
+    """The ids shown first (best evidence first); all of them, up to MAX_LISTED_IDS, when the
+    question asks for every email about something, as a model answering it would."""
+    limit = MAX_LISTED_IDS if _ASKS_FOR_ALL.search(facts.question) else MAX_CITED_IDS
+    cited = facts.ids[:limit]
     if behaviour == "invent_ids":
         invented = ["<invented-0001@fake>", "<invented-0002@fake>"]
         cited = [*cited[:2], invented[0], *cited[2:4], invented[1]]

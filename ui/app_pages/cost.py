@@ -5,7 +5,7 @@ import streamlit as st
 
 from pipeline import cost_text
 from ui import run_store, state
-from ui.components import cost_charts
+from ui.components import cost_charts, run_tree
 from ui.components.run_context import require_run
 from ui.components.safe_text import md_escape
 from ui.errors import page_guard
@@ -41,6 +41,8 @@ with page_guard("the cost dashboard"):
     )
     left.plotly_chart(cost_charts.tokens_figure(frame), key="tokens_per_chunk")
     right.plotly_chart(cost_charts.duration_figure(frame), key="duration_per_chunk")
+
+    run_tree.render_depth_summary(run)
 
     st.subheader("Budget usage")
     budget = st.session_state.get(state.LAUNCH_BUDGETS, {}).get(run.name)

@@ -17,7 +17,14 @@ import streamlit as st
 
 from data.sample import SAMPLE_PATH, load_queries
 from pipeline.agent.llm import resolve_settings
-from pipeline.schemas import MAX_CHUNKS_RANGE, MAX_ITERATIONS_RANGE, Budget, LLMSettings
+from pipeline.schemas import (
+    MAX_CHUNKS_RANGE,
+    MAX_DEPTH_RANGE,
+    MAX_ITERATIONS_RANGE,
+    TOTAL_CHUNKS_CAP,
+    Budget,
+    LLMSettings,
+)
 from ui import auth, state
 from ui.components import corpus_library, local_source
 from ui.components.corpus_preview import (
@@ -174,6 +181,17 @@ def render_budget_controls() -> Budget:
         help="LLM calls per chunk; one is always kept for the chunk's summary.",
         persist_state="session",
     )
+    max_depth = left.slider(
+        "Max depth",
+        *MAX_DEPTH_RANGE,
+        key=state.MAX_DEPTH,
+        help=(
+            "1: every chunk answers on its own. 2-3: a chunk that matches far more emails than "
+            f"it can read splits into a child run over its slice (at most {TOTAL_CHUNKS_CAP} "
+            "chunks at all depths)."
+        ),
+        persist_state="session",
+    )
     left, right = st.columns(2)
     max_usd = left.number_input(
         "Cost cap for the run (USD, optional)",
@@ -193,6 +211,7 @@ def render_budget_controls() -> Budget:
     return Budget(
         max_chunks=max_chunks,
         max_iterations=max_iterations,
+        max_depth=max_depth,
         max_usd_total=max_usd or None,
         max_tokens_total=int(max_tokens) if max_tokens else None,
     ).clamped()

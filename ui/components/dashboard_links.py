@@ -17,7 +17,7 @@ def run_link(run: RunView) -> str | None:
 
 
 def chunk_link(run: RunView, chunk: ChunkView) -> str | None:
-    return dashboard.step_url(run.run_id, chunk.step_id)
+    return dashboard.step_url(chunk.run_id or run.run_id, chunk.step_id)  # child runs: their own
 
 
 def render_run_link(run: RunView, *, key: str, sidebar: bool = False) -> None:

@@ -23,6 +23,7 @@ from pipeline.views import ChunkView, RunView
 from ui import run_store, state
 from ui.components import dashboard_links
 from ui.components.safe_text import md_escape
+from ui.components.run_tree import split_text, tree_label
 from ui.errors import show_error
 from ui.launcher import launch_failure
 
@@ -41,7 +42,8 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
     now = now or datetime.now(UTC)
     rows = [
         {
-            "chunk": chunk.id,
+            "chunk": tree_label(chunk),
+            "depth": chunk.depth,
             "status": chunk.status,
             "emails": chunk.size,
             "period": chunk.label,
@@ -49,6 +51,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
             "LLM calls": chunk.llm_calls,
             "cost": chunk_cost_text(chunk, run.model, digits=5),
             "matches": chunk.matches,
+            "split": split_text(chunk),
             "error": chunk.error or "",
             "ZenML": dashboard_links.chunk_link(run, chunk),
         }
@@ -56,6 +59,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
     ]
     columns = [
         "chunk",
+        "depth",
         "status",
         "emails",
         "period",
@@ -63,6 +67,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
         "LLM calls",
         "cost",
         "matches",
+        "split",
         "error",
         "ZenML",
     ]
@@ -73,6 +78,9 @@ def render_progress(run: RunView) -> None:
     total = len(run.chunks)
     finished = sum(1 for c in run.chunks if c.status in ("done", "cached", "failed"))
     label = f"{finished} of {total} chunks finished · run {run.status}"
+    if run.child_runs:
+        depth = max(c.depth for c in run.chunks)
+        label += f" · {len(run.child_runs)} child runs, depth {depth} of {run.max_depth}"
     st.progress(finished / total if total else 0.0, text=label)
     cols = st.columns(3)
     cols[0].metric("LLM calls", sum(c.llm_calls for c in run.chunks))

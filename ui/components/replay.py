@@ -14,6 +14,7 @@ from pipeline.agent.schemas import Trajectory, TrajectoryEvent
 from pipeline.views import RunView
 from ui import state
 from ui.components.email_viewer import email_buttons
+from ui.components.run_tree import render_child_link
 from ui.components.safe_text import md_escape
 from ui.components.timeline import event_label
 
@@ -92,6 +93,7 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
         with st.container(border=True):
             st.markdown(f"**Why:** {md_escape(event.reason)}")
     _render_decision(event)
+    render_child_link(run, event, trajectory.chunk_id)
     if event.error:
         st.error(f"**Error:** {md_escape(event.error, max_chars=800)}")
     if event.args:

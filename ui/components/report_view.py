@@ -14,6 +14,7 @@ from pipeline.schemas import Report
 from pipeline.views import RunView
 from ui import run_store
 from ui.components.email_viewer import email_buttons
+from ui.components.run_tree import render_finding_sources
 from ui.components.safe_text import md_escape
 
 CONFIDENCE_COLORS = {"high": "green", "medium": "orange", "low": "gray"}
@@ -32,6 +33,7 @@ def render_report(run: RunView, report: Report) -> None:
         st.markdown(md_escape(report.summary) or "_The run produced no summary._")
 
     st.subheader("Findings")
+    results = run_store.chunk_results(run) if run.child_runs else {}
     if not report.findings:
         st.info("No findings: the chunks found no evidence for this question.")
     for index, finding in enumerate(report.findings):
@@ -41,6 +43,8 @@ def render_report(run: RunView, report: Report) -> None:
                 color=CONFIDENCE_COLORS.get(finding.confidence, "gray"),
             )
             st.markdown(md_escape(finding.text))
+            if results:
+                render_finding_sources(finding, results)
             email_buttons(run, finding.evidence_ids, key_prefix=f"finding_{index}")
 
     extra = [i for i in report.cited_ids if not any(i in f.evidence_ids for f in report.findings)]

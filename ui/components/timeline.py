@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
 from pipeline.cost_text import chunk_cost_text
 from pipeline.views import RunView
+from ui.components.run_tree import tree_label
 from ui.components.safe_text import html_escape
 
 EVENT_COLORS = {
@@ -26,6 +27,7 @@ EVENT_COLORS = {
     "budget_stop": "#C06C84",
     "ids_dropped": "#B5838D",
     "error": "#D1495B",
+    "recurse": "#1F7A8C",
 }
 EVENT_ORDER = list(EVENT_COLORS)
 STATUS_COLORS = {
@@ -92,7 +94,8 @@ def trajectory_figure(trajectory: Trajectory, current_seq: int | None = None) ->
 
 
 def gantt_figure(run: RunView) -> go.Figure | None:
-    """Chunk start/end bars of the whole run, coloured by status; None before any chunk starts."""
+    """Chunk start/end bars of the whole run, coloured by status, one panel per depth when the
+    run recursed; None before any chunk starts."""
     rows = []
     for chunk in run.chunks:
         if chunk.started_at is None:
@@ -100,7 +103,8 @@ def gantt_figure(run: RunView) -> go.Figure | None:
         end = chunk.ended_at or chunk.started_at + timedelta(seconds=max(chunk.duration_s, 0.05))
         rows.append(
             {
-                "chunk": chunk.id,
+                "chunk": tree_label(chunk),
+                "depth": f"depth {chunk.depth}",
                 "start": chunk.started_at,
                 "end": end,
                 "status": chunk.status,
@@ -113,6 +117,7 @@ def gantt_figure(run: RunView) -> go.Figure | None:
         return None
     frame = pd.DataFrame(rows)
     frame["end"] = _bars(list(frame["start"]), list(frame["end"]))
+    deep = frame["depth"].nunique() > 1
     figure = px.timeline(
         frame,
         x_start="start",
@@ -120,9 +125,14 @@ def gantt_figure(run: RunView) -> go.Figure | None:
         y="chunk",
         color="status",
         color_discrete_map=STATUS_COLORS,
+        facet_row="depth" if deep else None,
+        category_orders={"depth": sorted(frame["depth"].unique())},
         hover_data={"emails": True, "LLM calls": True, "cost": True, "status": False},
     )
     figure.update_yaxes(title=None, autorange="reversed")
+    if deep:  # each depth's panel lists only its own chunks
+        figure.update_yaxes(matches=None, showticklabels=True)
+        figure.for_each_annotation(lambda a: a.update(text=a.text.split("=")[-1]))
     figure.update_xaxes(title=None)
     figure.update_layout(height=80 + 32 * len(rows), margin={"l": 10, "r": 10, "t": 30, "b": 10})
     return figure

@@ -1,0 +1,188 @@
+"""Recursion: where a run sits in the tree, how budgets divide down it, and how a child run's
+report becomes its parent chunk's finding. Plain functions; `pipeline.pipelines.rlm` calls them.
+
+A chunk that asks to split (`ChunkResult.split_reason`, decided in `pipeline.agent.split`) is
+investigated again by a child `rlm_analysis` run over its own slice, with its sub-question.
+Budgets are global and divided down the tree:
+
+- chunks: `Budget.max_total_chunks` (at most `TOTAL_CHUNKS_CAP`) is the allowance of a run's
+  whole subtree. A run plans at most `max_chunks` of it (a child that may itself recurse keeps
+  half for its own children); what is left is shared evenly by the chunks that ask to split,
+  the ones with the most matches first, and each child needs at least `MIN_CHILD_CHUNKS`.
+- tokens and USD: a child gets what its parent chunk's share (`chunk_budget`) has left, as its
+  own run-level cap, which it divides again between its chunks and its synthesis.
+- model calls: at most `max_iterations` per chunk, plus one decomposition and one synthesis
+  call per run; with every child holding two chunks or more, `model_call_cap` bounds the tree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from pipeline.agent.citation import CONFIDENCE_RANK
+from pipeline.agent.prompts import clip
+from pipeline.agent.schemas import EvidenceItem, Finding
+from pipeline.metadata import RUN_KEY, unpack
+from pipeline.schemas import Budget, ChunkResult, Report
+
+MIN_CHILD_CHUNKS = 2
+ANSWER_CHARS = 2_000
+ROOT_PREFIX = "chunk_"
+
+
+class Scope(BaseModel):
+    """Where a run sits in the tree: the root (all defaults) or a child over one chunk's slice."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    depth: int = 1
+    corpus_id: str | None = None  # the root's corpus artifact: children never re-ingest
+    start: int | None = None  # the parent chunk's slice of the corpus
+    end: int | None = None
+    parent_chunk: str | None = None
+    parent_run_id: str | None = None
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.start, self.end
+
+    @property
+    def chunk_prefix(self) -> str:
+        """Chunk ids are unique in the tree: chunk_03's children are chunk_03_00, chunk_03_01."""
+        return f"{self.parent_chunk}_" if self.parent_chunk else ROOT_PREFIX
+
+
+def chunks_to_plan(budget: Budget, scope: Scope) -> int:
+    """How many chunks this run may plan, within its share of the tree's chunk allowance."""
+    budget = budget.clamped()
+    allowance = budget.max_total_chunks or 1
+    if scope.depth > 1 and scope.depth < budget.max_depth:
+        allowance = max(MIN_CHILD_CHUNKS, allowance // 2)  # the rest is for its own children
+    return max(1, min(budget.max_chunks, allowance))
+
+
+def may_split(budget: Budget, scope: Scope, planned: int) -> bool:
+    """May this run's chunks ask to split: a level is left and the allowance can pay a child."""
+    budget = budget.clamped()
+    left = (budget.max_total_chunks or 0) - planned
+    return scope.depth < budget.max_depth and left >= MIN_CHILD_CHUNKS
+
+
+def child_allowances(budget: Budget, planned: int, splitting: list[ChunkResult]) -> dict[str, int]:
+    """Chunk id -> chunks its child run may use (its whole subtree), for the chunks that get a
+    child; the ones with the most matches first when the allowance cannot pay for all."""
+    left = (budget.clamped().max_total_chunks or 0) - planned
+    count = min(len(splitting), max(0, left // MIN_CHILD_CHUNKS))
+    if count == 0:
+        return {}
+    chosen = sorted(splitting, key=lambda r: (-r.matches, r.chunk_id))[:count]
+    share = left // count
+    return {result.chunk_id: share for result in chosen}
+
+
+def child_budget(budget: Budget, per_chunk: Budget, result: ChunkResult, allowance: int) -> Budget:
+    """The child run's budget: the same knobs, its chunk allowance, and as run-level caps what
+    the parent chunk's token/USD share has left."""
+    update: dict[str, object] = {
+        "max_total_chunks": allowance,
+        "max_tokens_per_chunk": None,
+        "max_usd_per_chunk": None,
+        "max_tokens_total": None,
+        "max_usd_total": None,
+    }
+    if per_chunk.max_tokens_per_chunk is not None:
+        spent = result.input_tokens + result.output_tokens
+        update["max_tokens_total"] = max(0, per_chunk.max_tokens_per_chunk - spent)
+    if per_chunk.max_usd_per_chunk is not None:
+        update["max_usd_total"] = max(0.0, per_chunk.max_usd_per_chunk - result.cost_usd)
+    return budget.model_copy(update=update)
+
+
+def budget_spent(child: Budget) -> str | None:
+    """Why a child with this budget would have nothing to spend, or None."""
+    if child.max_tokens_total is not None and child.max_tokens_total <= 0:
+        return "its chunk's token share is spent"
+    if child.max_usd_total is not None and child.max_usd_total <= 0:
+        return "its chunk's USD share is spent"
+    return None
+
+
+def model_call_cap(budget: Budget) -> int:
+    """The most model calls a whole tree can make: `max_iterations` per chunk for every chunk
+    the allowance pays for, and a decomposition and a synthesis call per run."""
+    budget = budget.clamped()
+    chunks = budget.max_total_chunks or 1
+    runs = 1 + (chunks // MIN_CHILD_CHUNKS if budget.max_depth > 1 else 0)
+    return chunks * budget.max_iterations + 2 * runs
+
+
+def child_runs(run_id: Any) -> dict[str, Any]:
+    """The child runs of a run by the chunk they investigate (from their `rlm_run` metadata)."""
+    from zenml.client import Client
+
+    runs = Client().list_pipeline_runs(parent_run_id=run_id, size=100, hydrate=True).items
+    found = {}
+    for run in runs:
+        chunk = unpack(run.run_metadata, RUN_KEY).get("parent_chunk")
+        if isinstance(chunk, str) and chunk:
+            found[chunk] = run
+    return found
+
+
+# --- A child's report becomes the parent chunk's finding ---------------------------------------
+
+
+def finding_from_report(report: Report) -> Finding:
+    """The child's report as a `Finding`: its findings become evidence items (citations kept)."""
+    evidence = [
+        EvidenceItem(claim=f.text, email_ids=list(f.evidence_ids))
+        for f in report.findings
+        if f.evidence_ids
+    ]
+    confidences = [f.confidence for f in report.findings] or ["low"]
+    return Finding(
+        answer=clip(report.summary.strip(), ANSWER_CHARS) or "The child run found nothing.",
+        confidence=max(confidences, key=lambda c: CONFIDENCE_RANK[c]),
+        evidence=evidence,
+        relevant_ids=list(report.cited_ids),
+    )
+
+
+def with_child_report(
+    result: ChunkResult, report: Report, run_id: str, run_name: str
+) -> ChunkResult:
+    """The parent chunk's result once its child finished: the child's finding, costs added."""
+    totals = report.totals
+    return result.model_copy(
+        update={
+            "finding": finding_from_report(report),
+            "llm_calls": result.llm_calls + totals.llm_calls,
+            "input_tokens": result.input_tokens + totals.input_tokens,
+            "output_tokens": result.output_tokens + totals.output_tokens,
+            "cost_usd": result.cost_usd + totals.cost_usd,
+            "cost_known": result.cost_known and totals.cost_known,
+            "child_run_id": run_id,
+            "child_run_name": run_name,
+            "sub_chunks": list(report.chunk_ids),
+            "ended_at": datetime.now(UTC),
+        }
+    )
+
+
+def without_child(
+    result: ChunkResult, error: str, run_name: str | None = None, run_id: str | None = None
+) -> ChunkResult:
+    """The parent chunk's result when its child failed or was not started: its own finding."""
+    return result.model_copy(
+        update={"child_error": error, "child_run_name": run_name, "child_run_id": run_id}
+    )
+
+
+def leaf_ids(results: list[ChunkResult]) -> list[str]:
+    """The chunks at the bottom of the tree that the results' findings came from."""
+    return [leaf for r in results for leaf in (r.sub_chunks or [r.chunk_id])]

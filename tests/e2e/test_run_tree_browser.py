@@ -1,0 +1,90 @@
+"""The run tree in a real headless Chromium: upload a generated corpus with an aggregation
+storyline, set max depth 2, launch (no model), watch the progress count child runs, then follow
+the tree through Trajectories (Gantt by depth, the `recurse` event's child run), the Cost
+dashboard (per depth) and the Report (sub-chunks behind a finding)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from data.generate import generate
+from data.storyline import QUESTION
+from tests.browser import launch_chromium, workbench_server
+from tests.e2e.test_workbench_browser import _check_page, _open
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def workbench(tmp_path: Path) -> Iterator[str]:
+    """The app on a free loopback port, with no model configured (deterministic runs)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env |= {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"), "PYTHONUNBUFFERED": "1"}
+    with workbench_server(env, tmp_path / "streamlit.log") as url:
+        yield url
+
+
+def test_depth_two_run_as_a_tree_in_chromium(workbench, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    corpus = tmp_path / "storyline_mail.jsonl"
+    generate(corpus, 2_000, storyline=150)
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        try:
+            page.goto(workbench)
+            page.get_by_text("Upload a mailbox").click()
+            page.locator(".st-key-upload_file input[type=file]").set_input_files(str(corpus))
+            expect(page.get_by_text("storyline_mail.jsonl · format jsonl")).to_be_visible()
+            page.locator(".st-key-query textarea").fill(QUESTION)
+            page.locator("h1").first.click()  # blur: commits the text area
+            depth = page.locator(".st-key-max_depth input[type=range]")
+            expect(depth).to_have_count(1)  # no stale copy left from the upload's rerun
+            depth.focus()
+            page.keyboard.press("ArrowRight")
+            expect(depth).to_have_attribute("aria-valuetext", "2")
+            expect(page.get_by_text("Mode: deterministic", exact=False)).to_be_visible()
+            page.locator(".st-key-launch button").click()
+
+            open_trajectories = page.locator(".st-key-open_trajectories button")
+            expect(open_trajectories).to_be_visible(timeout=240_000)
+            expect(page.get_by_text("child runs, depth 2 of 2", exact=False)).to_be_visible()
+            _check_page(page, "tree_01_progress")
+
+            open_trajectories.click()
+            page.wait_for_selector('h1:has-text("Trajectories")')
+            gantt = page.locator(".js-plotly-plot").first
+            expect(gantt).to_contain_text("depth 1")
+            expect(gantt).to_contain_text("depth 2")
+            forward = page.locator(".st-key-replay_forward button")
+            child_link = page.get_by_text("Child run:", exact=False)
+            for step in range(1, 16):  # walk chunk_00's replay to its recurse event
+                expect(page.get_by_text(f"Step {step} of", exact=False)).to_be_visible()
+                try:  # the page renders the event below its charts: give it a moment
+                    expect(child_link).to_be_visible(timeout=8_000)
+                    break
+                except AssertionError:
+                    assert forward.is_enabled(), "no recurse event in chunk_00's replay"
+                forward.click()
+            expect(page.get_by_text("Child run:", exact=False)).to_be_visible()
+            _check_page(page, "tree_02_recurse_event")
+            page.locator(".st-key-open_child_chunk_00 button").click()
+            expect(page.locator(".st-key-trajectory_chunk")).to_contain_text("chunk_00_00")
+            expect(page.get_by_text("Step 1 of", exact=False)).to_be_visible()
+
+            _open(page, "Cost dashboard")
+            expect(page.get_by_text("Per depth", exact=True)).to_be_visible()
+            _check_page(page, "tree_03_cost")
+
+            _open(page, "Report")
+            expect(page.get_by_text("From sub-chunks:", exact=False).first).to_be_visible()
+            _check_page(page, "tree_04_report")
+        finally:
+            browser.close()

@@ -1,0 +1,194 @@
+"""Recursion without ZenML: the split rule, how budgets divide down the tree, planning a slice,
+a child's report as its parent chunk's finding, and the storyline generator."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from data.generate import generate
+from pipeline.agent.schemas import Reflection
+from pipeline.agent.split import MIN_SPLIT_EMAILS, SPLIT_CANDIDATES_FACTOR, split_reason
+from pipeline.aggregate import build_report
+from pipeline.decompose import make_plan
+from pipeline.recursion import (
+    MIN_CHILD_CHUNKS,
+    Scope,
+    budget_spent,
+    child_allowances,
+    child_budget,
+    chunks_to_plan,
+    may_split,
+    model_call_cap,
+    with_child_report,
+    without_child,
+)
+from pipeline.schemas import (
+    TOTAL_CHUNKS_CAP,
+    Budget,
+    ChunkResult,
+    LLMSettings,
+    Report,
+    ReportFinding,
+    RunTotals,
+)
+from tools.models import Corpus, Email
+
+LIMIT = SPLIT_CANDIDATES_FACTOR * 12
+
+
+def _reflection(split: bool) -> Reflection:
+    return Reflection(sufficient=False, reason="too many to read", next_focus=None, split=split)
+
+
+def _result(chunk_id: str, matches: int = 10, **update) -> ChunkResult:
+    fields = dict(chunk_id=chunk_id, start=0, end=100, sub_question="q", status="ok",
+                  mode="deterministic", model="deterministic", matches=matches)  # fmt: skip
+    return ChunkResult(**{**fields, **update})
+
+
+@pytest.mark.parametrize(
+    ("candidates", "size", "splits"),
+    [
+        (LIMIT + 1, MIN_SPLIT_EMAILS, True),
+        (LIMIT, MIN_SPLIT_EMAILS, False),  # not more than several times what a summary reads
+        (LIMIT + 1, MIN_SPLIT_EMAILS - 1, False),  # too small a chunk to be worth a child
+    ],
+)
+def test_the_no_model_rule(candidates: int, size: int, splits: bool) -> None:
+    reason = split_reason(_reflection(False), with_model=False, candidates=candidates,
+                          chunk_size=size)  # fmt: skip
+    assert (reason is not None) == splits
+    if splits:
+        assert str(candidates) in reason and str(size) in reason
+
+
+def test_with_a_model_its_split_answer_decides() -> None:
+    assert split_reason(_reflection(True), with_model=True, candidates=0, chunk_size=50)
+    assert split_reason(_reflection(False), with_model=True, candidates=10**6,
+                        chunk_size=10**6) is None  # fmt: skip
+
+
+def test_max_depth_and_chunk_cap_are_clamped_in_one_place() -> None:
+    assert Budget().clamped().max_depth == 1
+    assert Budget(max_depth=9).clamped().max_depth == 3
+    assert Budget(max_depth=0).clamped().max_depth == 1
+    assert Budget().clamped().max_total_chunks == TOTAL_CHUNKS_CAP
+    assert Budget(max_total_chunks=10**6).clamped().max_total_chunks == TOTAL_CHUNKS_CAP
+
+
+def test_depth_one_never_splits_and_plans_max_chunks() -> None:
+    budget = Budget(max_chunks=10)
+    assert chunks_to_plan(budget, Scope()) == 10
+    assert not may_split(budget, Scope(), 10)
+
+
+def test_chunk_allowance_divides_down_the_tree() -> None:
+    budget = Budget(max_chunks=10, max_depth=3).clamped()
+    planned = chunks_to_plan(budget, Scope())
+    assert planned == 10 and may_split(budget, Scope(), planned)
+    splitting = [_result(f"chunk_{i:02d}", matches=i) for i in range(planned)]
+    shares = child_allowances(budget, planned, splitting)
+    assert sum(shares.values()) <= TOTAL_CHUNKS_CAP - planned
+    assert all(share >= MIN_CHILD_CHUNKS for share in shares.values())
+    # a depth-2 child that may recurse again keeps half of its share for its own children
+    child = Budget(max_chunks=10, max_depth=3, max_total_chunks=shares["chunk_09"])
+    child_planned = chunks_to_plan(child, Scope(depth=2))
+    assert child_planned <= shares["chunk_09"]
+    # when the allowance cannot pay for every split, the chunks with most matches go first
+    tight = Budget(max_chunks=10, max_depth=2, max_total_chunks=14)
+    shares = child_allowances(tight, 10, splitting)
+    assert set(shares) == {"chunk_09", "chunk_08"} and set(shares.values()) == {2}
+
+
+def test_token_and_usd_shares_go_to_the_child_minus_what_the_chunk_spent() -> None:
+    budget = Budget(max_depth=2, max_tokens_total=10_000, max_usd_total=1.0)
+    per_chunk = budget.model_copy(update={"max_tokens_per_chunk": 2_000, "max_usd_per_chunk": 0.2})
+    spent = _result("chunk_00", input_tokens=900, output_tokens=100, cost_usd=0.05)
+    child = child_budget(budget, per_chunk, spent, allowance=4)
+    assert child.max_tokens_total == 1_000 and child.max_usd_total == pytest.approx(0.15)
+    assert child.max_total_chunks == 4 and child.max_tokens_per_chunk is None
+    assert budget_spent(child) is None
+    broke = _result("chunk_00", input_tokens=2_500)
+    assert "token" in budget_spent(child_budget(budget, per_chunk, broke, allowance=4))
+
+
+def test_model_call_cap_counts_every_chunk_and_run() -> None:
+    flat = Budget(max_chunks=4, max_iterations=6, max_total_chunks=4)
+    assert model_call_cap(flat) == 4 * 6 + 2
+    deep = Budget(max_depth=2, max_iterations=6)
+    assert model_call_cap(deep) == TOTAL_CHUNKS_CAP * 6 + 2 * (1 + TOTAL_CHUNKS_CAP // 2)
+
+
+def _corpus(count: int) -> Corpus:
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2001, 1, 1, tzinfo=UTC)
+    return Corpus(
+        Email(
+            id=f"e{n:04d}",
+            sender="a@x.example",
+            subject=f"s{n}",
+            body="b",
+            date=start + timedelta(hours=n),
+        )  # fmt: skip
+        for n in range(count)
+    )
+
+
+def test_a_child_plans_its_slice_with_tree_ids_and_whole_corpus_positions() -> None:
+    corpus = _corpus(400)
+    plan, calls = make_plan(corpus, "q", 3, LLMSettings(), span=[100, 250], id_prefix="chunk_01_")
+    assert calls == []
+    assert [c.id for c in plan.chunks] == ["chunk_01_00", "chunk_01_01", "chunk_01_02"]
+    assert plan.chunks[0].start == 100 and plan.chunks[-1].end == 250
+    for spec in plan.chunks:
+        assert spec.fingerprint == corpus.range_fingerprint(spec.start, spec.end)
+
+
+def _child_report() -> Report:
+    return Report(
+        query="q", summary="Three emails.", mode="deterministic", model="deterministic",
+        findings=[ReportFinding(text="one", confidence="high", evidence_ids=["e1", "e2"]),
+                  ReportFinding(text="two", confidence="medium", evidence_ids=["e3"])],
+        cited_ids=["e1", "e2", "e3"], chunk_ids=["chunk_00_00", "chunk_00_01"],
+        totals=RunTotals(llm_calls=7, input_tokens=100, output_tokens=10, cost_usd=0.5),
+    )  # fmt: skip
+
+
+def test_the_child_report_becomes_the_chunk_finding_with_costs_added() -> None:
+    parent = _result("chunk_00", llm_calls=3, input_tokens=50, cost_usd=0.25,
+                     split_reason="many matches")  # fmt: skip
+    merged = with_child_report(parent, _child_report(), "run-id", "run-name")
+    assert merged.finding.relevant_ids == ["e1", "e2", "e3"]
+    assert [item.email_ids for item in merged.finding.evidence] == [["e1", "e2"], ["e3"]]
+    assert merged.finding.confidence == "high"
+    assert (merged.llm_calls, merged.input_tokens, merged.cost_usd) == (10, 150, 0.75)
+    assert merged.child_run_id == "run-id" and merged.sub_chunks == ["chunk_00_00", "chunk_00_01"]
+
+
+def test_report_keeps_child_citations_names_sub_chunks_and_a_failed_child() -> None:
+    merged = with_child_report(_result("chunk_00", split_reason="x"), _child_report(), "r", "n")
+    failed = without_child(_result("chunk_01", split_reason="x"), "RuntimeError: boom", "child")
+    report = build_report([merged, failed], [], "q", LLMSettings())
+    assert {"e1", "e2", "e3"} <= set(report.cited_ids)
+    assert report.chunk_ids == ["chunk_00_00", "chunk_00_01", "chunk_01"]
+    assert any("chunk_01" in gap and "boom" in gap for gap in report.evidence_gaps)
+    assert any(f.text.startswith("chunk_00 (split into 2 sub-chunks)") for f in report.findings)
+
+
+def test_generator_plants_a_storyline_spread_over_the_corpus(tmp_path) -> None:
+    out = tmp_path / "mail.jsonl"
+    plain = tmp_path / "plain.jsonl"
+    sidecar = generate(out, 3_000, storyline=150)
+    generate(plain, 3_000)
+    ids = sidecar["storyline"]["ids"]
+    assert len(ids) == 150 and len(set(ids)) == 150
+    positions = sorted(int(i.split("-")[1]) for i in ids)
+    assert positions[0] < 100 and positions[-1] > 2_900  # spread over the whole corpus
+    records = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert all("Katy storage expansion easement" in records[i]["body"] for i in ids)
+    others = [json.loads(line) for line in plain.read_text().splitlines()]
+    unchanged = [r for r in others if r["id"] not in set(ids)]
+    assert all(records[r["id"]] == r for r in unchanged)  # only the storyline emails differ
