@@ -22,8 +22,8 @@ from pipeline.cost_text import (
 from pipeline.views import ChunkView, RunView
 from ui import run_store, state
 from ui.components import dashboard_links
-from ui.components.safe_text import md_escape
 from ui.components.run_tree import split_text, tree_label
+from ui.components.safe_text import md_escape
 from ui.errors import show_error
 from ui.launcher import launch_failure
 
