@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.agent.schemas import MAX_EVIDENCE_ITEMS, MAX_FINDINGS, MAX_RELEVANT_IDS
+
 TASKS = ("plan", "reflect", "summarize", "decompose", "synthesize", "answer", "judge")
 SCHEMA_TASKS = {
     "Plan": "plan",
@@ -47,7 +49,9 @@ BEHAVIOURS = (
 )
 HUGE_REPLY_CHARS = 200_000
 MAX_CITED_IDS = 5
-MAX_LISTED_IDS = 500  # a question asking for every/all emails: every id shown, up to this
+# a question asking for every/all emails: every id shown, as far as the reply schemas allow
+# (3 single-email findings, then the rest in findings of MAX_RELEVANT_IDS ids each)
+MAX_LISTED_IDS = 3 + (MAX_FINDINGS - 3) * MAX_RELEVANT_IDS
 _ASKS_FOR_ALL = re.compile(r"\b(?:every|all|list)\b", re.IGNORECASE)
 
 _STOPWORD_TEXT = """
@@ -247,7 +251,7 @@ def _cited_ids(facts: PromptFacts, behaviour: str) -> list[str]:
 
 
 def finding_reply(facts: PromptFacts, behaviour: str) -> dict[str, Any]:
-    cited = _cited_ids(facts, behaviour)
+    cited = _cited_ids(facts, behaviour)[:MAX_EVIDENCE_ITEMS]
     question = facts.question or "the question"
     if not cited:
         return {
@@ -310,12 +314,13 @@ def synthesis_reply(facts: PromptFacts, behaviour: str) -> dict[str, Any]:
         }
         for n, i in enumerate(cited[:3])
     ]
-    if len(cited) > 3:
+    rest = cited[3:]
+    for start in range(0, len(rest), MAX_RELEVANT_IDS):
         findings.append(
             {
                 "text": "Further emails corroborate the findings above.",
                 "confidence": "medium",
-                "evidence_ids": cited[3:],
+                "evidence_ids": rest[start : start + MAX_RELEVANT_IDS],
             }
         )
     summary = (
