@@ -18,6 +18,7 @@ TOTALS_KEY = "rlm_totals"  # written when it ends: totals and p50/p95 per chunk
 CHUNK_KEY = "rlm_chunk"  # every chunk step: range, sub-question, progress, status
 CORPUS_KEY = "rlm_corpus"  # load_corpus: source, emails, date range, problems
 LIBRARY_KEY = "rlm_library"  # the corpus a run used: library id, reused or ingested, sha256
+LINKS_KEY = "rlm_links"  # on an original run: the reruns and follow-ups started from it
 STALE_KEY = "rlm_stale"  # a dead run marked failed: why it was judged dead, and when
 
 

@@ -3,6 +3,8 @@
     python -m pipeline.run --source data/sample/northwind_mail.json \\
         --query "Who raised concerns about the valve inspection?" --max-chunks 4 --json
     python -m pipeline.run --corpus <library id> --query "..."
+    python -m pipeline.run --rerun-of RUN --rerun-chunk chunk_01 [--sub-question "..."] \
+        [--chunk-max-iterations 10]   # a new run; the other chunks come from cache
 
 A source whose content is already in the corpus library (`pipeline.library`, keyed on its
 sha256) is not read again: the run uses the stored corpus. A local source has no size limit
@@ -31,6 +33,7 @@ from typing import IO, Any
 from pipeline import zenml_env
 from pipeline.cost_text import cost_text
 from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
+from pipeline.steering import Rerun
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -47,14 +50,29 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.run", description=__doc__.split("\n")[0]
     )
-    corpus = parser.add_mutually_exclusive_group(required=True)
+    corpus = parser.add_mutually_exclusive_group()
     corpus.add_argument(
         "--source", help="email file or folder: json, jsonl, csv, mbox, eml, zip, ..."
     )
     corpus.add_argument("--corpus", help="id of a corpus in the library (see the UI or --json)")
-    parser.add_argument("--query", required=True, help="the question to investigate")
+    parser.add_argument("--query", help="the question to investigate")
     add_run_options(parser)
-    return parser.parse_args(argv)
+    rerun = parser.add_argument_group("rerun one chunk of a finished run (pipeline.steering)")
+    rerun.add_argument("--rerun-of", help="id or name of the finished run")
+    rerun.add_argument("--rerun-chunk", help="the chunk to rerun, e.g. chunk_01")
+    rerun.add_argument("--sub-question", help="the chunk's new sub-question")
+    rerun.add_argument(
+        "--chunk-max-iterations", type=int, help="the chunk's new max_iterations (2-12)"
+    )
+    args = parser.parse_args(argv)
+    if args.rerun_of:
+        if not args.rerun_chunk:
+            parser.error("--rerun-of needs --rerun-chunk")
+        if args.source or args.corpus or args.query:
+            parser.error("--rerun-of takes the corpus and query of the original run")
+    elif not (args.source or args.corpus) or args.query is None:
+        parser.error("give --source or --corpus, and --query (or --rerun-of)")
+    return args
 
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
@@ -213,9 +231,11 @@ def run_pipeline(
     fingerprint: str | None = None,
     corpus_id: str | None = None,
     approved_plan: ApprovedPlan | None = None,
+    rerun: Rerun | None = None,
 ) -> str:
     """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id.
-    With `corpus_id` the run uses that library corpus and never reads `source`."""
+    With `corpus_id` the run uses that library corpus and never reads `source`; `rerun` makes it
+    the rerun of one chunk of a finished run (`pipeline.steering.plan_rerun`)."""
     from pipeline.pipelines.rlm import rlm_analysis
 
     run = rlm_analysis.with_options(run_name=run_name, config_path=config_path)(
@@ -227,6 +247,7 @@ def run_pipeline(
         max_bytes=max_bytes,
         corpus_id=corpus_id,
         approved_plan=approved_plan,
+        rerun=rerun,
     )
     return str(run.id)
 
@@ -283,6 +304,7 @@ def corpus_json(run_id: str) -> dict[str, Any] | None:
 def result_json(run_id: str) -> dict[str, Any]:
     """The CLI's JSON contract, read back from the ZenML store."""
     from pipeline import runs
+    from pipeline.steering import run_links
 
     view = runs.get_run(run_id)
     report = runs.load_report(view)
@@ -332,6 +354,7 @@ def result_json(run_id: str) -> dict[str, Any]:
         "report": report_json,
         "totals": totals.model_dump() if totals else None,
         "corpus": corpus_json(view.run_id),
+        "links": run_links(view.run_id).model_dump(mode="json"),
     }
 
 
@@ -386,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     out = _claim_stdout()
     zenml_env.configure()
     max_bytes = args.max_bytes or LOCAL_MAX_BYTES
+    if args.rerun_of:
+        return _rerun(args, out)
     budget = budget_of(args)
     try:
         source, sha256, corpus_id = resolve_corpus(args, max_bytes)
@@ -394,13 +419,42 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    return _run_and_print(
+        args, out, run_name=args.run_name or default_run_name(), source=source,
+        query=args.query.strip(), budget=budget, llm=llm, max_bytes=max_bytes,
+        fingerprint=sha256, corpus_id=corpus_id, approved_plan=approved_plan,
+    )  # fmt: skip
+
+
+def _rerun(args: argparse.Namespace, out: IO[str]) -> int:
+    """`--rerun-of`: a new run from the original's inputs with one chunk changed."""
+    from pipeline.steering import SteeringError, plan_rerun
+
+    try:
+        request = plan_rerun(
+            args.rerun_of, args.rerun_chunk, args.sub_question, args.chunk_max_iterations
+        )
+    except SteeringError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _run_and_print(
+        args, out, run_name=args.run_name or default_run_name(), source=request.source,
+        query=request.query, budget=request.budget, llm=request.llm,
+        max_bytes=request.max_bytes or LOCAL_MAX_BYTES, fingerprint=request.fingerprint,
+        corpus_id=request.corpus_id, approved_plan=request.approved_plan, rerun=request.rerun,
+    )  # fmt: skip
+
+
+def _run_and_print(
+    args: argparse.Namespace, out: IO[str], *, run_name: str, source: str, query: str,
+    budget: Budget, llm: LLMSettings, max_bytes: int, **options: Any,
+) -> int:  # fmt: skip
+    """Run the pipeline, then print its result (JSON or readable); the exit code."""
     started = time.monotonic()
-    run_name = args.run_name or default_run_name()
     try:
         run_id = run_pipeline(
-            source, args.query.strip(), budget, llm, run_name, max_bytes, args.config,
-            fingerprint=sha256, corpus_id=corpus_id, approved_plan=approved_plan,
-        )  # fmt: skip
+            source, query, budget, llm, run_name, max_bytes, args.config, **options
+        )
     except Exception as error:  # the run is recorded as failed in ZenML; report what we can
         print(f"error: the pipeline failed: {type(error).__name__}: {error}", file=sys.stderr)
         try:

@@ -21,7 +21,7 @@ from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.client import Client  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
 
-from pipeline import library, recursion  # noqa: E402
+from pipeline import library, recursion, steering  # noqa: E402
 from pipeline.metadata import LIBRARY_KEY, RUN_KEY, TOTALS_KEY  # noqa: E402
 from pipeline.recursion import Scope  # noqa: E402
 from pipeline.schemas import (  # noqa: E402
@@ -62,10 +62,12 @@ def rlm_analysis(
     corpus_id: str | None = None,
     approved_plan: ApprovedPlan | None = None,
     scope: Scope | None = None,
+    rerun: steering.Rerun | None = None,
 ) -> Annotated[Report, "report"]:
     """Investigate `query` over the emails in `source`, or in the library corpus `corpus_id`
     (ingested by an earlier run: `load_corpus` is skipped and the source is not read), with the
-    analyst's `approved_plan` when they reviewed the plan before fan-out.
+    analyst's `approved_plan` when they reviewed the plan before fan-out. A `rerun` of one
+    chunk of a finished run gives every chunk the original's budget (the others are cached).
 
         load_corpus ──> plan_decomposition ──┬─> process_chunk [chunk_00] ─┐
              │                               ├─> process_chunk [chunk_01] ─┤
@@ -103,12 +105,15 @@ def rlm_analysis(
             "hostname": socket.gethostname(),
             "plan_reviewed": approved_plan is not None,
             "updated_at": _now(),
+            **steering.link_metadata(rerun),
         },
     )
     if scope.parent_chunk and scope.parent_chunk in _names_in_env(FAIL_CHILD_RUNS_ENV):
         raise InjectedChildRunFailure(
             f"child run of {scope.parent_chunk} failed on purpose ({FAIL_CHILD_RUNS_ENV} is set)"
         )
+    if rerun is not None:
+        _link_back(rerun.of_run, "reruns")
 
     if scope.corpus_id is not None:  # a child run reads its parent's corpus artifact
         corpus = Client().get_artifact_version(scope.corpus_id)
@@ -136,12 +141,13 @@ def rlm_analysis(
 
     per_chunk = chunk_budget(budget, len(plan.chunks), spent=plan_calls.load())
     may_split = recursion.may_split(budget, scope, len(plan.chunks))
+    budgets = steering.chunk_budgets([spec.id for spec in plan.chunks], per_chunk, rerun)
     futures = {
         spec.id: process_chunk.submit(
             corpus,
             spec,
             query,
-            per_chunk,
+            budgets[spec.id],
             llm,
             scope.depth,
             scope.parent_chunk,
@@ -267,6 +273,14 @@ def _log_run_totals(report: Report) -> None:
             "updated_at": _now(),
         },
     )
+
+
+def _link_back(original_run_id: str, kind: str) -> None:
+    from zenml.execution.pipeline.dynamic.run_context import DynamicPipelineRunContext
+
+    context = DynamicPipelineRunContext.get()
+    if context is not None:
+        steering.link_back(original_run_id, kind, str(context.run.id), context.run.name)
 
 
 def _log_run_metadata(key: str, values: dict[str, Any]) -> None:
