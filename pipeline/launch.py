@@ -83,6 +83,32 @@ def launch_run(
     )
 
 
+def launch_rerun(
+    run_id: str,
+    chunk_id: str,
+    sub_question: str | None,
+    max_iterations: int | None,
+    llm: LLMSettings,
+    *,
+    api_key: str | None = None,
+    share_server_key: bool = True,
+    run_name: str | None = None,
+    launch_root: Path | None = None,
+) -> LaunchHandle:
+    """Start `python -m pipeline.run --rerun-of ...` detached, like `launch_run`: the new run
+    reruns `chunk_id` of `run_id` (`pipeline.steering`); `llm` gives the mode for the key."""
+    run_name = run_name or default_run_name()
+    folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
+    argv = [sys.executable, "-m", "pipeline.run", "--rerun-of", run_id, "--rerun-chunk",
+            chunk_id, "--run-name", run_name, "--json"]  # fmt: skip
+    if sub_question:
+        argv += ["--sub-question", sub_question]
+    if max_iterations is not None:
+        argv += ["--chunk-max-iterations", str(max_iterations)]
+    env = child_environment(llm, api_key, share_server_key=share_server_key)
+    return spawn(argv, run_name, folder, env)
+
+
 def launch_evaluation(
     source_path: str,
     questions_path: str,

@@ -20,6 +20,7 @@ import streamlit as st
 from pipeline import audit
 from pipeline.eval.schemas import EvalSettings
 from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
+from pipeline.views import RunView
 from ui import auth, run_store, state
 from ui.components.analysis_form import CorpusChoice
 
@@ -74,6 +75,43 @@ def start_run(
         **st.session_state.get(state.LAUNCH_BUDGETS, {}),
         handle.run_name: budget,
     }
+    st.session_state[state.LAUNCH_ERROR] = None
+    state.select_run(handle.run_name)
+    return handle.run_name
+
+
+def start_rerun(
+    run: RunView, chunk_id: str, sub_question: str, max_iterations: int, api_key: str | None
+) -> str:
+    """Launch the rerun of one chunk of the finished `run` in the background; returns the new
+    run's name (also selected). Unchanged values are not sent."""
+    from pipeline.launch import launch_rerun
+
+    chunk = next((c for c in run.chunks if c.id == chunk_id), None)
+    if chunk is None:
+        raise LaunchFailed(f"Run {run.name} has no chunk {chunk_id}: pick one of its chunks.")
+    question = " ".join(sub_question.split())
+    question = question if question and question != chunk.sub_question else None
+    if question is None and max_iterations == run.max_iterations:
+        raise LaunchFailed("Change the sub-question or max iterations before rerunning.")
+    settings = LLMSettings(mode="llm" if run.mode == "llm" else "deterministic")
+    run_store.ensure_store()
+    try:
+        handle = launch_rerun(
+            run.run_id, chunk_id, question, max_iterations, settings,
+            api_key=api_key, share_server_key=auth.server_key_shared(),
+        )  # fmt: skip
+    except Exception as exc:
+        logger.exception("launch_rerun failed")
+        raise LaunchFailed(str(exc)) from exc
+    auth.record(
+        audit.LAUNCH,
+        corpus=run.source,
+        run=handle.run_name,
+        detail=f"rerun of {chunk_id} of {run.name}; max iterations {max_iterations}"
+        + (f"; sub-question: {question}" if question else ""),
+    )
+    st.session_state[state.ACTIVE_LAUNCH] = handle
     st.session_state[state.LAUNCH_ERROR] = None
     state.select_run(handle.run_name)
     return handle.run_name

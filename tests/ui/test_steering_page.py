@@ -1,0 +1,49 @@
+"""Steering from the Report page through AppTest: the *Rerun this chunk* form launches the rerun
+with the chunk, sub-question and budget the analyst chose (and refuses a rerun that changes
+nothing); the new run is selected."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipeline import launch, state_folder
+from pipeline.launch import LaunchHandle, LaunchStatus
+
+REPORT = "app_pages/report.py"
+NEW_QUESTION = "Who forwarded the pricing spreadsheet to a gmail address?"
+
+
+def _fake_launches(monkeypatch, tmp_path) -> list:
+    launched = []
+
+    def fake_launch_rerun(run_id, chunk_id, sub_question, max_iterations, llm, **options):
+        launched.append((run_id, chunk_id, sub_question, max_iterations, llm.mode))
+        return LaunchHandle(run_name="rlm-rerun", pid=2**22 + 11, log_path=str(tmp_path / "log"),
+                            started_at=datetime.now(UTC))  # fmt: skip
+
+    monkeypatch.setattr(launch, "launch_rerun", fake_launch_rerun)
+    monkeypatch.setattr(
+        launch, "launch_status", lambda handle, api_key=None: LaunchStatus("running")
+    )
+    monkeypatch.setattr(state_folder, "STATE_ROOT", tmp_path / "state")  # the audit log
+    return launched
+
+
+def test_rerun_this_chunk_launches_the_rerun(finished_run, open_page, monkeypatch, tmp_path):
+    launched = _fake_launches(monkeypatch, tmp_path)
+    at = open_page(REPORT, run_id=finished_run["run_id"])
+    assert not at.exception
+    assert at.selectbox(key="rerun_chunk").options == ["chunk_00", "chunk_01", "chunk_02"]
+    assert at.number_input(key="rerun_max_iterations").value == 4
+
+    at.button(key="rerun_launch").click().run()  # nothing changed: refused, nothing launched
+    assert any("before rerunning" in e.value for e in at.error)
+    assert launched == []
+
+    at.selectbox(key="rerun_chunk").set_value("chunk_01").run()
+    at.text_area(key="rerun_sub_question").input(NEW_QUESTION).run()
+    at.number_input(key="rerun_max_iterations").set_value(9).run()
+    at.button(key="rerun_launch").click().run()
+    assert not at.exception
+    assert launched == [(finished_run["run_id"], "chunk_01", NEW_QUESTION, 9, "deterministic")]
+    assert at.session_state["selected_run"] == "rlm-rerun"
