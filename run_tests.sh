@@ -13,6 +13,8 @@ if [ ! -x /usr/bin/chromium ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 
+source "$ROOT/scripts/phoenix_venv.sh"  # the OpenTelemetry test's trace backend
+
 # Tests get a fresh throwaway ZenML store per session (tests/conftest.py), never the developer's.
 mkdir -p "$ROOT/test-output"
 

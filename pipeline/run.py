@@ -462,12 +462,20 @@ def _run_and_print(
         except KeyError:
             return EXIT_RUN_FAILED
     result = result_json(run_id)
+    telemetry_export(run_id)
     if args.json:
         out.write(json.dumps(result, default=str) + "\n")
     else:
         out.write(readable_summary(result, time.monotonic() - started) + "\n")
     out.flush()
     return 0 if result["status"] == "completed" else EXIT_RUN_FAILED
+
+
+def telemetry_export(run_id: str) -> None:
+    """One OpenTelemetry trace of the run when OTEL_EXPORTER_OTLP_ENDPOINT is set."""
+    from pipeline import telemetry
+
+    telemetry.export_if_enabled(run_id)
 
 
 def _run_id_by_name(run_name: str) -> str:

@@ -22,7 +22,7 @@ import psutil
 from zenml.client import Client
 from zenml.enums import ExecutionStatus
 
-from pipeline.agent.schemas import Trajectory
+from pipeline.agent.schemas import LLMCallRecord, Trajectory
 from pipeline.aggregate import percentile
 from pipeline.metadata import CHUNK_KEY, RUN_KEY, STALE_KEY, TOTALS_KEY, unpack
 from pipeline.pipelines.rlm import PIPELINE_NAME
@@ -361,6 +361,16 @@ def _last_update(
 
 
 # --- Artifacts ---------------------------------------------------------------------------------
+
+
+def step_runs(run: RunRef) -> dict[str, Any]:
+    """The run's ZenML step runs by name (the newest attempt of a retried step)."""
+    return _latest_steps(_run_id(run))
+
+
+def load_plan_calls(run: RunRef) -> list[LLMCallRecord]:
+    """The decomposition's model-call records (empty in deterministic mode)."""
+    return _load_output(_run_id(run), "plan_decomposition", "plan_llm_calls") or []
 
 
 def load_plan(run: RunRef) -> DecompositionPlan | None:
