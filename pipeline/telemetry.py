@@ -35,7 +35,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExporter
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from pipeline.agent.schemas import LLMCallRecord, Trajectory, TrajectoryEvent
@@ -67,7 +67,7 @@ def export_run(run_id: str, exporter: SpanExporter | None = None) -> int:
 
         exporter = OTLPSpanExporter()
     provider = TracerProvider(resource=Resource.create({"service.name": SERVICE_NAME}))
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    provider.add_span_processor(BatchSpanProcessor(exporter))  # shutdown() flushes the rest
     try:
         tracer = provider.get_tracer(__name__)
         return _build_trace(tracer, view, steps, trajectories, plan_calls)
