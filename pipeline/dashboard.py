@@ -171,10 +171,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-def start_server(
-    port: int, log_path: Path | None = None, *, auth: bool = False
-) -> subprocess.Popen | None:
-    """Start the dashboard server for the configured store; None when the store is a server."""
+def start_server(port: int, *, auth: bool = False) -> subprocess.Popen | None:
+    """Start the dashboard server for the configured store (its errors go to our stderr); None
+    when the store is a server itself."""
     config_path = zenml_env.configure()
     prepared = prepare_store()
     if prepared is None:
@@ -183,19 +182,13 @@ def start_server(
     store_url, local_stores = prepared
     command = [sys.executable, "-m", "uvicorn", SERVER_APP, "--host", HOST, "--port", str(port),
                "--log-level", "warning", "--no-server-header"]  # fmt: skip
-    output = open(log_path, "ab") if log_path else subprocess.DEVNULL  # noqa: SIM115
-    try:
-        return subprocess.Popen(
-            command,
-            env=server_environment(config_path, store_url, local_stores, auth=auth),
-            cwd=zenml_env.REPO_ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=output if log_path else None,
-        )
-    finally:
-        if log_path:
-            output.close()
+    return subprocess.Popen(
+        command,
+        env=server_environment(config_path, store_url, local_stores, auth=auth),
+        cwd=zenml_env.REPO_ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def stop_server(process: subprocess.Popen, timeout_s: float = 10) -> None:
