@@ -103,8 +103,17 @@ def test_report_cost_runs_and_sidebar_say_unknown(open_page, unpriced_run):
     assert "2 chunks with unknown cost left out (bars and p95)" in texts
     assert "with unknown cost left out (histogram, ECDF, p50/p95/p99)" in texts
 
+    replay = open_page(routes.TRAJECTORIES, run_id=name)
+    for _ in range(4):  # step 1 is the preview; the first model call follows
+        captions = _unescaped(" ".join(c.value for c in replay.caption))
+        if "SDK retries" in captions:
+            break
+        replay.button(key="replay_forward").click().run()
+    assert REASON in captions
+    assert {m.label: m.value for m in replay.metric}["Cost"] == "unknown"
+
     runs = open_page(routes.RUNS)
-    history = runs.dataframe[0].value
+    history = next(d.value for d in runs.dataframe if "total cost" in d.value.columns)
     row = history[history["run"] == name].iloc[0]
     assert row["total cost"] == REASON
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
+from pipeline.cost_text import short_cost_text, unknown_reason
 from pipeline.views import RunView
 from ui import state
 from ui.components.email_viewer import email_buttons
@@ -118,12 +119,13 @@ def render_event(run: RunView, trajectory: Trajectory, event: TrajectoryEvent) -
         cols = st.columns(4)
         cols[0].metric("Input tokens", f"{record.input_tokens:,}")
         cols[1].metric("Output tokens", f"{record.output_tokens:,}")
-        cost = f"${record.cost_usd:.5f}" if record.cost_usd is not None else "unknown"
-        cols[2].metric("Cost", cost)
+        known = record.cost_known and record.cost_usd is not None
+        cols[2].metric("Cost", short_cost_text(record.cost_usd, known, digits=5))
         cols[3].metric("Latency", f"{record.latency_s:.2f} s")
         st.caption(
             f"model {md_escape(record.model)} · purpose {md_escape(record.purpose or 'n/a')} · "
             f"price {md_escape(record.price_source)} · SDK retries {record.retries}"
+            + ("" if known else f" · cost {md_escape(unknown_reason(record.model))}")
         )
     if event.detail:
         with st.expander("Details"):
