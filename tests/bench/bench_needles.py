@@ -67,7 +67,9 @@ def ask(corpus: Path, question: str, chunks: int, iterations: int, env: dict) ->
     }
 
 
-def run_mode(mode: str, corpus: Path, chunks: int, iterations: int, zenml_dir: Path) -> list[dict]:
+def run_mode(
+    mode: str, corpus: Path, chunks: int, iterations: int, zenml_dir: Path, only: set[str]
+) -> list[dict]:
     server = None
     extra: dict[str, str] = {}
     if mode == "llm":
@@ -79,6 +81,8 @@ def run_mode(mode: str, corpus: Path, chunks: int, iterations: int, zenml_dir: P
     rows = []
     try:
         for needle in needles_of(corpus):
+            if only and needle["id"] not in only:
+                continue
             result = ask(
                 corpus, needle["question"], chunks, iterations, bench_env(zenml_dir, **extra)
             )
@@ -122,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=10)
     parser.add_argument("--max-iterations", type=int, default=6)
     parser.add_argument("--modes", default=",".join(MODES), help="nokey, llm or both")
+    parser.add_argument("--needles", default="", help="only these needle ids (comma-separated)")
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
@@ -131,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rlm-bench-needles-") as tmp:
         zenml_dir = Path(tmp) / "zenml"
         for mode in [m.strip() for m in args.modes.split(",") if m.strip()]:
-            rows += run_mode(mode, corpus, args.chunks, args.max_iterations, zenml_dir)
+            only = {n.strip() for n in args.needles.split(",") if n.strip()}
+            rows += run_mode(mode, corpus, args.chunks, args.max_iterations, zenml_dir, only)
     summary = summary_rows(rows, args)
     if args.json:
         emit(summary, as_json=True)
