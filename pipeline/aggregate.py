@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Sequence
 
 from pipeline.agent import prompts
-from pipeline.agent.citation import select_report_citations
+from pipeline.agent.citation import GLOBAL_RERANK_MAX_EMAILS, select_report_citations
 from pipeline.agent.schemas import LLMCallRecord, Synthesis
 from pipeline.schemas import (
     Budget,
@@ -147,8 +147,11 @@ def deterministic_merge(
     the whole run (`select_report_citations`), ordered by their strongest cited email."""
     # a chunk that recursed speaks for its sub-chunks: each may add citations, as a chunk does
     extra = sum(max(0, len(r.sub_chunks) - 1) for r in results)
+    ordered = results
+    if corpus is not None and len(corpus) > GLOBAL_RERANK_MAX_EMAILS:  # no corpus-wide re-rank:
+        ordered = strongest_first(results, query, corpus)  # the chunks' best cited emails decide
     keep = select_report_citations(
-        [(r.chunk_id, r.finding) for r in results], query, corpus, extra_chunks=extra
+        [(r.chunk_id, r.finding) for r in ordered], query, corpus, extra_chunks=extra
     )
     rank = {email_id: n for n, email_id in enumerate(keep)}
     candidates: list[tuple[int, int, ReportFinding]] = []

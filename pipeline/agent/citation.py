@@ -135,7 +135,8 @@ def merge_by_confidence(
     chunks count too (a timeline spreads over chunks, and a chunk holding only its tail may be
     less sure). When the best level is "low", each chunk contributes only its top email. The
     survivors are interleaved by their rank inside their chunk (every chunk's best first, in
-    chunk order), duplicates dropped, and capped at the question's breadth cap plus one per
+    the order the findings are given: chunk order, or the strongest chunk first), duplicates
+    dropped, and capped at the question's breadth cap plus one per
     extra contributing chunk. `question` may be "" (breadth then counts as "several").
     """
     usable = [(chunk_id, f) for chunk_id, f in findings if f.relevant_ids]
@@ -144,7 +145,7 @@ def merge_by_confidence(
     best = max(CONFIDENCE_RANK[f.confidence] for _, f in usable)
     threshold = 1 if best == 2 else best
     lists: list[list[str]] = []
-    for _, finding in sorted(usable, key=lambda pair: pair[0]):
+    for _, finding in usable:  # in the order given: chunk order, or strongest chunk first
         if CONFIDENCE_RANK[finding.confidence] < threshold:
             continue
         lists.append(finding.relevant_ids[:1] if best == 0 else list(finding.relevant_ids))

@@ -69,3 +69,41 @@ def test_with_the_corpus_the_cited_emails_own_text_decides() -> None:
     ]
     assert [r.chunk_id for r in strongest_first(results, QUESTION)][0] == "chunk_00"
     assert [r.chunk_id for r in strongest_first(results, QUESTION, corpus)][0] == "chunk_09"
+
+
+class _BigCorpus:
+    """Stands in for a corpus too large for the report's corpus-wide re-rank."""
+
+    def __init__(self, emails) -> None:
+        self._emails = {email.id: email for email in emails}
+
+    def __len__(self) -> int:
+        return 517_000
+
+    def get(self, email_id):
+        return self._emails.get(email_id)
+
+
+def test_without_a_corpus_wide_rerank_the_strongest_chunk_leads_the_no_key_report() -> None:
+    from pipeline.aggregate import deterministic_merge
+    from pipeline.schemas import LLMSettings
+    from tools.models import Email
+
+    question = "Who approved the Amber Sextant side payment?"
+    emails = [
+        Email(id="a1", subject="Amber Sextant", body="The data room code is R9."),
+        Email(id="b1", subject="Amber Sextant wire", body="The wire goes to Harbor Trust."),
+        Email(
+            id="needle",
+            subject="re: payments",
+            body="The Amber Sextant side payment was approved by Joyce James.",
+        ),  # fmt: skip
+    ]
+    results = [
+        _result("chunk_00", "Amber Sextant ...", "a1"),
+        _result("chunk_03", "Amber Sextant ...", "b1"),
+        _result("chunk_09", "re: payments ...", "needle"),
+    ]
+    report = deterministic_merge(results, [], question, LLMSettings(), corpus=_BigCorpus(emails))
+    assert report.cited_ids[0] == "needle"
+    assert deterministic_merge(results, [], question, LLMSettings()).cited_ids[0] == "a1"
