@@ -24,12 +24,19 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.agent.citation import CONFIDENCE_RANK
 from pipeline.agent.prompts import clip
-from pipeline.agent.schemas import EvidenceItem, Finding
+from pipeline.agent.schemas import (
+    MAX_EVIDENCE_ITEMS,
+    MAX_IDS_PER_CLAIM,
+    MAX_RELEVANT_IDS,
+    EvidenceItem,
+    Finding,
+)
 from pipeline.metadata import RUN_KEY, unpack
 from pipeline.schemas import Budget, ChunkResult, Report
 
 MIN_CHILD_CHUNKS = 2
 ANSWER_CHARS = 2_000
+CLAIM_CHARS = 600
 ROOT_PREFIX = "chunk_"
 
 
@@ -138,18 +145,21 @@ def child_runs(run_id: Any) -> dict[str, Any]:
 
 
 def finding_from_report(report: Report) -> Finding:
-    """The child's report as a `Finding`: its findings become evidence items (citations kept)."""
+    """The child's report as a `Finding`: its findings become evidence items (citations kept,
+    within the bounds every `Finding` has: 12 items of 25 ids, 25 relevant ids, best first)."""
     evidence = [
-        EvidenceItem(claim=f.text, email_ids=list(f.evidence_ids))
+        EvidenceItem(
+            claim=clip(f.text, CLAIM_CHARS), email_ids=list(f.evidence_ids)[:MAX_IDS_PER_CLAIM]
+        )
         for f in report.findings
         if f.evidence_ids
-    ]
+    ][:MAX_EVIDENCE_ITEMS]
     confidences = [f.confidence for f in report.findings] or ["low"]
     return Finding(
         answer=clip(report.summary.strip(), ANSWER_CHARS) or "The child run found nothing.",
         confidence=max(confidences, key=lambda c: CONFIDENCE_RANK[c]),
         evidence=evidence,
-        relevant_ids=list(report.cited_ids),
+        relevant_ids=list(report.cited_ids)[:MAX_RELEVANT_IDS],
     )
 
 

@@ -222,21 +222,20 @@ def _recurse(
     for result in splitting:
         if result.chunk_id not in children:
             continue
+        child = None
         try:
             children[result.chunk_id].wait()
             report = children[result.chunk_id].get_artifact("report").load()
-            error = None
+            child = recursion.child_runs(this_run.id)[result.chunk_id]
+            done[result.chunk_id] = recursion.with_child_report(
+                result, report, str(child.id), child.name
+            )
         except Exception as failure:  # a failed child must not sink its parent
             error = _error_text(failure)
             logger.warning("the child run of %s failed: %s", result.chunk_id, error)
-        child = recursion.child_runs(this_run.id).get(result.chunk_id)
-        run_id, name = (str(child.id), child.name) if child is not None else (None, None)
-        if error is None and run_id is not None:
-            done[result.chunk_id] = recursion.with_child_report(result, report, run_id, name)
-        else:
-            done[result.chunk_id] = recursion.without_child(
-                result, error or "its child run was not found", name, run_id
-            )
+            child = child or recursion.child_runs(this_run.id).get(result.chunk_id)
+            run_id, name = (str(child.id), child.name) if child is not None else (None, None)
+            done[result.chunk_id] = recursion.without_child(result, error, name, run_id)
     return [done.get(r.chunk_id, r) for r in results]
 
 

@@ -76,8 +76,10 @@ def test_depth_two_run_as_a_tree_in_chromium(workbench, tmp_path):
             expect(page.get_by_text("Child run:", exact=False)).to_be_visible()
             _check_page(page, "tree_02_recurse_event")
             page.locator(".st-key-open_child_chunk_00 button").click()
-            expect(page.locator(".st-key-trajectory_chunk")).to_contain_text("chunk_00_00")
+            # the replay moved to the child's first chunk, which does not split itself
             expect(page.get_by_text("Step 1 of", exact=False)).to_be_visible()
+            expect(child_link).to_have_count(0)
+            expect(page.locator(".st-key-open_child_chunk_00")).to_have_count(0)
 
             _open(page, "Cost dashboard")
             expect(page.get_by_text("Per depth", exact=True)).to_be_visible()

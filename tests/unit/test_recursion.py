@@ -8,7 +8,7 @@ import json
 import pytest
 
 from data.generate import generate
-from pipeline.agent.schemas import Reflection
+from pipeline.agent.schemas import Finding, Reflection
 from pipeline.agent.split import MIN_SPLIT_EMAILS, SPLIT_CANDIDATES_FACTOR, split_reason
 from pipeline.aggregate import build_report
 from pipeline.decompose import make_plan
@@ -166,6 +166,15 @@ def test_the_child_report_becomes_the_chunk_finding_with_costs_added() -> None:
     assert merged.finding.confidence == "high"
     assert (merged.llm_calls, merged.input_tokens, merged.cost_usd) == (10, 150, 0.75)
     assert merged.child_run_id == "run-id" and merged.sub_chunks == ["chunk_00_00", "chunk_00_01"]
+
+
+def test_a_child_citing_more_than_a_finding_holds_is_kept_within_its_bounds() -> None:
+    ids = [f"e{n}" for n in range(60)]
+    findings = [ReportFinding(text="x" * 900, confidence="medium", evidence_ids=ids)] * 15
+    report = _child_report().model_copy(update={"findings": findings, "cited_ids": ids})
+    merged = with_child_report(_result("chunk_00"), report, "r", "n")
+    Finding.model_validate(merged.finding.model_dump())  # a valid Finding, whatever the child
+    assert merged.finding.relevant_ids == ids[:25] and len(merged.finding.evidence) == 12
 
 
 def test_report_keeps_child_citations_names_sub_chunks_and_a_failed_child() -> None:
