@@ -49,8 +49,9 @@ def build_report(
     client=None,
     corpus: Corpus | None = None,
     budget: Budget | None = None,
+    context: str = "",
 ) -> Report:
-    """The run's report; `extra_calls` are run-level model calls (decomposition) for the totals.
+    """The run's report (`context`: a follow-up's previous question and answer, for the model); `extra_calls` are run-level model calls (decomposition) for the totals.
     `corpus` lets the deterministic merge re-rank the chunks' citations against the whole run;
     `budget`'s run-level caps decide whether a synthesis call is still affordable."""
     results = sorted(results, key=lambda r: r.chunk_id)
@@ -72,7 +73,7 @@ def build_report(
         gaps.append(f"{over_budget}; findings merged deterministically without a synthesis call")
     elif client is not None and results:
         reply = client.parse(
-            synthesis_messages(results, failed, query, corpus),
+            prompts.with_follow_up(synthesis_messages(results, failed, query, corpus), context),
             Synthesis,
             purpose="synthesize",
             max_tokens=synthesis_token_limit(budget, results, calls),

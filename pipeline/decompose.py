@@ -40,15 +40,17 @@ def make_plan(
     *,
     span: Sequence[int] | None = None,
     id_prefix: str = "chunk_",
+    context: str = "",
 ) -> tuple[DecompositionPlan, list[LLMCallRecord]]:
     """The plan for this run and the model calls it cost. With a model: its proposal, checked
     and repaired (or replaced by the deterministic plan on failure); without: deterministic.
 
     A child run (pipeline.recursion) plans only `span` = [start, end) of the corpus, reading
     its columns and digests, never its emails; its chunks keep whole-corpus positions and ids
-    that start with `id_prefix` (chunk_03_00, chunk_03_01, ...)."""
+    that start with `id_prefix` (chunk_03_00, chunk_03_01, ...). `context`: a follow-up's
+    previous question and answer, shown to the model."""
     if span is None and id_prefix == "chunk_":
-        return _make_plan(corpus, query, max_chunks, llm, client)
+        return _make_plan(corpus, query, max_chunks, llm, client, context)
     start, end = span if span is not None else (0, len(corpus))
     plan, calls = _make_plan(CorpusSpan(corpus, start, end), query, max_chunks, llm, client)
     chunks = [
@@ -84,7 +86,7 @@ class CorpusSpan:
 
 
 def _make_plan(
-    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings, client=None
+    corpus: Corpus, query: str, max_chunks: int, llm: LLMSettings, client=None, context: str = ""
 ) -> tuple[DecompositionPlan, list[LLMCallRecord]]:
     if len(corpus) == 0:
         raise ValueError("cannot plan chunks for an empty corpus")
@@ -95,7 +97,9 @@ def _make_plan(
     if client is None:
         return deterministic_plan(corpus, query, max_chunks), []
     reply = client.parse(
-        decompose_messages(corpus, query, max_chunks), DecompositionProposal, purpose="decompose"
+        prompts.with_follow_up(decompose_messages(corpus, query, max_chunks), context),
+        DecompositionProposal,
+        purpose="decompose",
     )
     if reply.parsed is None:
         reason = (

@@ -62,15 +62,19 @@ def launch_run(
     launch_root: Path | None = None,
     corpus_id: str | None = None,
     approved_plan: ApprovedPlan | None = None,
+    follow_up_of: str | None = None,
 ) -> LaunchHandle:
     """Start the CLI detached (own session, survives the UI's rerun) and return at once.
     `share_server_key=False` keeps this process's OPENAI_API_KEY from the run (see
     `child_environment`). With `corpus_id` the run uses that library corpus (`source_path` is
-    then ignored). A plan the analyst reviewed goes to the run as `plan.json`."""
+    then ignored). A plan the analyst reviewed goes to the run as `plan.json`. `follow_up_of`
+    makes the run a follow-up of that run, on its corpus when no other is given."""
     run_name = run_name or default_run_name()
     folder = state_folder.make_private_dir((launch_root or LAUNCH_ROOT) / run_name)
     budget = budget.clamped()
     corpus = ["--corpus", corpus_id] if corpus_id else ["--source", str(source_path)]
+    if follow_up_of:
+        corpus = [*(corpus if corpus_id or source_path else []), "--follow-up-of", follow_up_of]
     argv = [sys.executable, "-m", "pipeline.run", *corpus, "--query", query,
             *run_option_args(budget, llm), "--run-name", run_name, "--json"]  # fmt: skip
     if approved_plan is not None:

@@ -5,6 +5,7 @@
     python -m pipeline.run --corpus <library id> --query "..."
     python -m pipeline.run --rerun-of RUN --rerun-chunk chunk_01 [--sub-question "..."] \
         [--chunk-max-iterations 10]   # a new run; the other chunks come from cache
+    python -m pipeline.run --follow-up-of RUN --query "..."   # same corpus, previous Q&A as context
 
 A source whose content is already in the corpus library (`pipeline.library`, keyed on its
 sha256) is not read again: the run uses the stored corpus. A local source has no size limit
@@ -33,7 +34,7 @@ from typing import IO, Any
 from pipeline import zenml_env
 from pipeline.cost_text import cost_text
 from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
-from pipeline.steering import Rerun
+from pipeline.steering import FollowUp, Rerun
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -64,14 +65,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     rerun.add_argument(
         "--chunk-max-iterations", type=int, help="the chunk's new max_iterations (2-12)"
     )
+    parser.add_argument(
+        "--follow-up-of",
+        help="id or name of a finished run: ask on its corpus with its question and answer as "
+        "context (pipeline.steering)",
+    )
     args = parser.parse_args(argv)
     if args.rerun_of:
         if not args.rerun_chunk:
             parser.error("--rerun-of needs --rerun-chunk")
         if args.source or args.corpus or args.query:
             parser.error("--rerun-of takes the corpus and query of the original run")
-    elif not (args.source or args.corpus) or args.query is None:
-        parser.error("give --source or --corpus, and --query (or --rerun-of)")
+    elif not (args.source or args.corpus or args.follow_up_of) or args.query is None:
+        parser.error("give --source, --corpus or --follow-up-of, and --query (or --rerun-of)")
     return args
 
 
@@ -232,10 +238,12 @@ def run_pipeline(
     corpus_id: str | None = None,
     approved_plan: ApprovedPlan | None = None,
     rerun: Rerun | None = None,
+    follow_up: FollowUp | None = None,
 ) -> str:
     """Run `rlm_analysis` on the active stack (the orchestrator may be remote); return the run id.
     With `corpus_id` the run uses that library corpus and never reads `source`; `rerun` makes it
-    the rerun of one chunk of a finished run (`pipeline.steering.plan_rerun`)."""
+    the rerun of one chunk of a finished run (`pipeline.steering.plan_rerun`), `follow_up` a
+    follow-up question to one (`pipeline.steering.plan_follow_up`)."""
     from pipeline.pipelines.rlm import rlm_analysis
 
     run = rlm_analysis.with_options(run_name=run_name, config_path=config_path)(
@@ -248,6 +256,7 @@ def run_pipeline(
         corpus_id=corpus_id,
         approved_plan=approved_plan,
         rerun=rerun,
+        follow_up=follow_up,
     )
     return str(run.id)
 
@@ -413,6 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         return _rerun(args, out)
     budget = budget_of(args)
     try:
+        follow_up = _follow_up(args)
         source, sha256, corpus_id = resolve_corpus(args, max_bytes)
         llm = llm_settings(args)
         approved_plan = read_plan(args.plan) if args.plan else None
@@ -423,7 +433,24 @@ def main(argv: list[str] | None = None) -> int:
         args, out, run_name=args.run_name or default_run_name(), source=source,
         query=args.query.strip(), budget=budget, llm=llm, max_bytes=max_bytes,
         fingerprint=sha256, corpus_id=corpus_id, approved_plan=approved_plan,
+        **({"follow_up": follow_up} if follow_up else {}),
     )  # fmt: skip
+
+
+def _follow_up(args: argparse.Namespace) -> FollowUp | None:
+    """`--follow-up-of`: the previous run's question and answer; its corpus unless another is
+    given (sets `args.corpus`)."""
+    from pipeline.steering import SteeringError, plan_follow_up
+
+    if not args.follow_up_of:
+        return None
+    try:
+        follow_up, corpus_id = plan_follow_up(args.follow_up_of)
+    except SteeringError as error:
+        raise BadInput(str(error)) from None
+    if not (args.source or args.corpus):
+        args.corpus = corpus_id
+    return follow_up
 
 
 def _rerun(args: argparse.Namespace, out: IO[str]) -> int:

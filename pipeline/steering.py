@@ -58,6 +58,15 @@ class Rerun(_Strict):
     sub_question_edited: bool = False
 
 
+class FollowUp(_Strict):
+    """A follow-up of a finished run: which run, and its question and answer (bounded) given to
+    the new run's planner and synthesis as context."""
+
+    of_run: str
+    of_run_name: str
+    context: str
+
+
 class RunLink(_Strict):
     run_id: str
     run_name: str
@@ -69,6 +78,7 @@ class RunLinks(_Strict):
     rerun_of: RunLink | None = None
     rerun_chunk: str | None = None
     follow_up_of: RunLink | None = None
+    follow_up_context: str = ""
     reruns: list[RunLink] = Field(default_factory=list)
     follow_ups: list[RunLink] = Field(default_factory=list)
 
@@ -166,11 +176,41 @@ def chunk_budgets(
     return budgets
 
 
-def link_metadata(rerun: Rerun | None) -> dict[str, Any]:
+def plan_follow_up(run_id: str) -> tuple[FollowUp, str]:
+    """The follow-up of the finished run `run_id` and the library corpus id it used (a
+    follow-up asks on the same corpus: nothing is ingested again); SteeringError when unusable."""
+    from zenml.client import Client
+
+    from pipeline import runs
+    from pipeline.agent.prompts import FOLLOW_UP_CHARS
+
+    try:
+        view = runs.get_run(run_id)
+    except KeyError as error:
+        raise SteeringError(str(error).strip("'\"")) from None
+    report = runs.load_report(view)
+    if report is None:
+        raise SteeringError(f"run {view.name} has no report yet: follow it up once it ends")
+    meta = Client().get_pipeline_run(view.run_id).run_metadata
+    corpus_id = unpack(meta, LIBRARY_KEY).get("corpus_id")
+    if not corpus_id:
+        raise SteeringError(f"run {view.name} recorded no library corpus to ask again")
+    context = report_context(report, FOLLOW_UP_CHARS)
+    return FollowUp(of_run=view.run_id, of_run_name=view.name, context=context), str(corpus_id)
+
+
+def link_metadata(rerun: Rerun | None, follow_up: FollowUp | None = None) -> dict[str, Any]:
     """The new run's own link fields, merged into its `rlm_run` metadata."""
+    fields: dict[str, Any] = {}
+    if follow_up is not None:
+        fields |= {
+            "follow_up_of": follow_up.of_run,
+            "follow_up_of_name": follow_up.of_run_name,
+            "follow_up_context": follow_up.context,
+        }
     if rerun is None:
-        return {}
-    return {
+        return fields
+    return fields | {
         "rerun_of": rerun.of_run,
         "rerun_of_name": rerun.of_run_name,
         "rerun_chunk": rerun.chunk_id,
@@ -214,6 +254,7 @@ def run_links(run_id: str) -> RunLinks:
         links.follow_up_of = RunLink(
             run_id=str(fields["follow_up_of"]), run_name=str(fields.get("follow_up_of_name", ""))
         )
+        links.follow_up_context = str(fields.get("follow_up_context") or "")
     return links
 
 

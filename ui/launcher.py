@@ -70,14 +70,53 @@ def start_run(
         detail=f"{settings.mode} mode; question: {query}"
         + (f"; {'edited' if approved_plan.edited else 'reviewed'} plan" if approved_plan else ""),
     )
+    return _launched(handle, budget)
+
+
+def _launched(handle: Any, budget: Budget | None) -> str:
+    """Remember the launch in session state and select its run; returns the run name."""
     st.session_state[state.ACTIVE_LAUNCH] = handle
-    st.session_state[state.LAUNCH_BUDGETS] = {
-        **st.session_state.get(state.LAUNCH_BUDGETS, {}),
-        handle.run_name: budget,
-    }
+    if budget is not None:
+        st.session_state[state.LAUNCH_BUDGETS] = {
+            **st.session_state.get(state.LAUNCH_BUDGETS, {}),
+            handle.run_name: budget,
+        }
     st.session_state[state.LAUNCH_ERROR] = None
     state.select_run(handle.run_name)
     return handle.run_name
+
+
+def start_follow_up(run: RunView, question: str, api_key: str | None) -> str:
+    """Launch a follow-up of the finished `run` on its corpus, with the session's model
+    settings and the run's budget; returns the new run's name (also selected)."""
+    from pipeline.launch import launch_run
+    from ui.components.analysis_form import settings_from_form
+
+    question = question.strip()
+    if not question:
+        raise LaunchFailed("Write the follow-up question first.")
+    default = Budget()
+    budget = Budget(
+        max_chunks=run.max_chunks or default.max_chunks,
+        max_iterations=run.max_iterations or default.max_iterations,
+    )
+    settings = settings_from_form(api_key)
+    run_store.ensure_store()
+    try:
+        handle = launch_run(
+            "", question, budget, settings, api_key=api_key,
+            share_server_key=auth.server_key_shared(), follow_up_of=run.run_id,
+        )  # fmt: skip
+    except Exception as exc:
+        logger.exception("launch_run (follow-up) failed")
+        raise LaunchFailed(str(exc)) from exc
+    auth.record(
+        audit.LAUNCH,
+        corpus=run.source,
+        run=handle.run_name,
+        detail=f"follow-up of {run.name}, {settings.mode} mode; question: {question}",
+    )
+    return _launched(handle, budget)
 
 
 def start_rerun(
@@ -111,10 +150,7 @@ def start_rerun(
         detail=f"rerun of {chunk_id} of {run.name}; max iterations {max_iterations}"
         + (f"; sub-question: {question}" if question else ""),
     )
-    st.session_state[state.ACTIVE_LAUNCH] = handle
-    st.session_state[state.LAUNCH_ERROR] = None
-    state.select_run(handle.run_name)
-    return handle.run_name
+    return _launched(handle, None)
 
 
 def start_evaluation(

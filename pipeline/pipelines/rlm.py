@@ -63,11 +63,13 @@ def rlm_analysis(
     approved_plan: ApprovedPlan | None = None,
     scope: Scope | None = None,
     rerun: steering.Rerun | None = None,
+    follow_up: steering.FollowUp | None = None,
 ) -> Annotated[Report, "report"]:
     """Investigate `query` over the emails in `source`, or in the library corpus `corpus_id`
     (ingested by an earlier run: `load_corpus` is skipped and the source is not read), with the
     analyst's `approved_plan` when they reviewed the plan before fan-out. A `rerun` of one
-    chunk of a finished run gives every chunk the original's budget (the others are cached).
+    chunk of a finished run gives every chunk the original's budget (the others are cached);
+    a `follow_up` gives the planner and the synthesis the previous question and answer.
 
         load_corpus ──> plan_decomposition ──┬─> process_chunk [chunk_00] ─┐
              │                               ├─> process_chunk [chunk_01] ─┤
@@ -105,7 +107,7 @@ def rlm_analysis(
             "hostname": socket.gethostname(),
             "plan_reviewed": approved_plan is not None,
             "updated_at": _now(),
-            **steering.link_metadata(rerun),
+            **steering.link_metadata(rerun, follow_up),
         },
     )
     if scope.parent_chunk and scope.parent_chunk in _names_in_env(FAIL_CHILD_RUNS_ENV):
@@ -114,6 +116,9 @@ def rlm_analysis(
         )
     if rerun is not None:
         _link_back(rerun.of_run, "reruns")
+    if follow_up is not None:
+        _link_back(follow_up.of_run, "follow_ups")
+    context = follow_up.context if follow_up is not None else ""
 
     if scope.corpus_id is not None:  # a child run reads its parent's corpus artifact
         corpus = Client().get_artifact_version(scope.corpus_id)
@@ -136,6 +141,7 @@ def rlm_analysis(
         approved_plan if scope.depth == 1 else None,
         list(scope.span) if scope.span else None,
         scope.chunk_prefix,
+        context,
     )
     plan = plan_artifact.load()
 
@@ -169,7 +175,7 @@ def rlm_analysis(
         results = _recurse(results, len(plan.chunks), budget, per_chunk, scope, query, inputs)
 
     report_artifact, _, _ = aggregate_results(
-        corpus, results, failed, query, llm, plan_artifact, plan_calls, budget
+        corpus, results, failed, query, llm, plan_artifact, plan_calls, budget, context
     )
     _log_run_totals(report_artifact.load())
     return report_artifact

@@ -34,13 +34,22 @@ def aggregate_results(
     plan: DecompositionPlan,
     plan_calls: list[LLMCallRecord],
     budget: Budget | None = None,
+    context: str = "",
 ) -> tuple[
     Annotated[Report, "report"],
     Annotated[MarkdownString, "report_markdown"],
     Annotated[HTMLString, "report_html"],
 ]:
     report = build_report(
-        results, failed, query, llm, plan, extra_calls=plan_calls, corpus=corpus, budget=budget
+        results,
+        failed,
+        query,
+        llm,
+        plan,
+        extra_calls=plan_calls,
+        corpus=corpus,
+        budget=budget,
+        context=context,
     )
     emails = emails_by_id(corpus, report.cited_ids)
     totals = report.totals

@@ -25,13 +25,17 @@ def plan_decomposition(
     approved: ApprovedPlan | None = None,
     span: list[int] | None = None,
     id_prefix: str = "chunk_",
+    context: str = "",
 ) -> tuple[Annotated[DecompositionPlan, "plan"], Annotated[list[LLMCallRecord], "plan_llm_calls"]]:
     """`approved`: the analyst's reviewed plan for the root run. `span` and `id_prefix`: a child
-    run plans its parent chunk's slice (pipeline.recursion)."""
+    run plans its parent chunk's slice (pipeline.recursion). `context`: a follow-up's previous
+    question and answer (pipeline.steering), for the model."""
     if approved is not None:  # reviewed (maybe edited) by the analyst before the run
         plan, calls = plan_from_approved(approved, corpus, query, max_chunks), []
     else:
-        plan, calls = make_plan(corpus, query, max_chunks, llm, span=span, id_prefix=id_prefix)
+        plan, calls = make_plan(
+            corpus, query, max_chunks, llm, span=span, id_prefix=id_prefix, context=context
+        )
     log_metadata(
         metadata={
             "chunks": len(plan.chunks),

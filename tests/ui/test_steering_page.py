@@ -1,6 +1,7 @@
 """Steering from the Report page through AppTest: the *Rerun this chunk* form launches the rerun
 with the chunk, sub-question and budget the analyst chose (and refuses a rerun that changes
-nothing); the new run is selected."""
+nothing); *Ask a follow-up* launches a run on the same corpus linked to this one; the new run is
+selected."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ def _fake_launches(monkeypatch, tmp_path) -> list:
         return LaunchHandle(run_name="rlm-rerun", pid=2**22 + 11, log_path=str(tmp_path / "log"),
                             started_at=datetime.now(UTC))  # fmt: skip
 
+    def fake_launch_run(source_path, query, budget, llm, **options):
+        launched.append((source_path, query, budget.max_chunks, budget.max_iterations, options))
+        return LaunchHandle(run_name="rlm-follow-up", pid=2**22 + 12,
+                            log_path=str(tmp_path / "log"), started_at=datetime.now(UTC))  # fmt: skip
+
     monkeypatch.setattr(launch, "launch_rerun", fake_launch_rerun)
+    monkeypatch.setattr(launch, "launch_run", fake_launch_run)
     monkeypatch.setattr(
         launch, "launch_status", lambda handle, api_key=None: LaunchStatus("running")
     )
@@ -47,3 +54,19 @@ def test_rerun_this_chunk_launches_the_rerun(finished_run, open_page, monkeypatc
     assert not at.exception
     assert launched == [(finished_run["run_id"], "chunk_01", NEW_QUESTION, 9, "deterministic")]
     assert at.session_state["selected_run"] == "rlm-rerun"
+
+
+def test_ask_a_follow_up_launches_a_linked_run(finished_run, open_page, monkeypatch, tmp_path):
+    launched = _fake_launches(monkeypatch, tmp_path)
+    at = open_page(REPORT, run_id=finished_run["run_id"])
+    at.button(key="follow_up_launch").click().run()  # no question yet: refused
+    assert any("Write the follow" in e.value for e in at.error) and launched == []
+
+    at.text_area(key="follow_up_query").input("Who received it at the gmail address?").run()
+    at.button(key="follow_up_launch").click().run()
+    assert not at.exception
+    [(source, query, chunks, iterations, options)] = launched
+    assert (source, query) == ("", "Who received it at the gmail address?")
+    assert (chunks, iterations) == (3, 4)  # the original run's budget
+    assert options["follow_up_of"] == finished_run["run_id"]
+    assert at.session_state["selected_run"] == "rlm-follow-up"

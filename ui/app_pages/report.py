@@ -7,7 +7,7 @@ from ui.components.evidence_list import render_bundle_download
 from ui.components.report_view import render_downloads, render_report
 from ui.components.run_context import require_run
 from ui.components.safe_text import md_escape
-from ui.components.steering import render_rerun_form, render_run_links
+from ui.components.steering import render_follow_up_form, render_rerun_form, render_run_links
 from ui.errors import page_guard
 
 st.title("Report")
@@ -28,4 +28,5 @@ with page_guard("the report"):
         render_downloads(run, report)
         render_bundle_download(run, "run_bundle")
         render_report(run, report)
+        render_follow_up_form(run)
     render_rerun_form(run)

@@ -1,5 +1,6 @@
 """Steering a finished run from its Report page: the links to the runs it came from or led to,
-and the *Rerun this chunk* form (`pipeline.steering` does the work in the launched run)."""
+the *Ask a follow-up* and *Rerun this chunk* forms (`pipeline.steering` does the work in the
+launched run)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ def render_run_links(run: RunView) -> None:
         _link(f"Rerun of {links.rerun_chunk or 'a chunk'} of", links.rerun_of, "link_rerun_of")
     if links.follow_up_of is not None:
         _link("Follow-up of", links.follow_up_of, "link_follow_up_of")
+        with st.expander("Context given to this run: the previous question and answer"):
+            st.text(links.follow_up_context or "(none recorded)")
     for n, link in enumerate(links.reruns):
         _link("Rerun as", link, f"link_rerun_{n}")
     for n, link in enumerate(links.follow_ups):
@@ -64,5 +67,26 @@ def render_rerun_form(run: RunView) -> None:
                 )  # fmt: skip
             except launcher.LaunchFailed as error:
                 st.error(f"The rerun could not start: {md_escape(str(error))}")
+                return
+            st.switch_page(routes.NEW_ANALYSIS)
+
+
+def render_follow_up_form(run: RunView) -> None:
+    """Ask a follow-up on the same corpus: the new run gets this run's question and answer as
+    context (planner and synthesis) and links back to it."""
+    if not run.finished:
+        return
+    with st.expander("Ask a follow-up", expanded=False):
+        st.caption(
+            "A new run on the same corpus (nothing is ingested again), with the model settings "
+            "of New analysis and this run's budget. With a model, its planner and synthesis "
+            "read this run's question and answer as context."
+        )
+        question = st.text_area("Follow-up question", key="follow_up_query", height=80)
+        if st.button("Ask the follow-up", key="follow_up_launch", type="primary"):
+            try:
+                launcher.start_follow_up(run, question, st.session_state.get(state.API_KEY) or None)
+            except launcher.LaunchFailed as error:
+                st.error(f"The follow-up could not start: {md_escape(str(error))}")
                 return
             st.switch_page(routes.NEW_ANALYSIS)
