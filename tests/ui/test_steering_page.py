@@ -70,3 +70,28 @@ def test_ask_a_follow_up_launches_a_linked_run(finished_run, open_page, monkeypa
     assert (chunks, iterations) == (3, 4)  # the original run's budget
     assert options["follow_up_of"] == finished_run["run_id"]
     assert at.session_state["selected_run"] == "rlm-follow-up"
+
+
+def test_both_report_pages_link_a_follow_up_and_its_original(finished_run, open_page):
+    from pipeline.run import run_pipeline
+    from pipeline.schemas import Budget, LLMSettings
+    from pipeline.steering import plan_follow_up
+
+    original = finished_run["run_id"]
+    follow_up, corpus_id = plan_follow_up(original)
+    new_run = run_pipeline("", "Who received it?", Budget(max_chunks=2, max_iterations=2),
+                           LLMSettings(), None, 10**8, fingerprint="unused",
+                           corpus_id=corpus_id, follow_up=follow_up)  # fmt: skip
+
+    at = open_page(REPORT, run_id=new_run)
+    assert not at.exception
+    name_tail = finished_run["run_name"].split("-")[-1]  # the caption escapes markdown ("\\-")
+    assert any("Follow" in c.value and name_tail in c.value for c in at.caption)
+    assert any(t.value.startswith("Previous question: Who sent") for t in at.text)
+    at.button(key="link_follow_up_of").click().run()
+    assert at.session_state["selected_run"] == original
+
+    at = open_page(REPORT, run_id=original)
+    assert any("Followed up by" in c.value for c in at.caption)
+    at.button(key="link_follow_up_0").click().run()
+    assert at.session_state["selected_run"] == new_run
