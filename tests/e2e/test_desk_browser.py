@@ -206,3 +206,41 @@ def test_an_edited_plan_is_approved_and_used_by_the_run_in_chromium(tmp_path):
             _check_page(page, "15_edited_plan_used")
         finally:
             browser.close()
+
+
+def test_a_chunk_is_rerun_from_the_report_in_chromium(desk_env, tmp_path):
+    """Report > Rerun this chunk: a new run starts, finishes, and its Report links back to the
+    original (the other chunks come from cache: tests/pipeline/test_steering.py checks that)."""
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=60_000)
+    result = json.loads(desk_env["TEST_RUN_JSON"])
+    sub_question = "Who forwarded the pricing spreadsheet to a personal address?"
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        try:
+            with workbench_server(desk_env, tmp_path / "streamlit.log") as url:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.set_default_timeout(60_000)
+                page.goto(url)
+                _open_run(page, result["run_name"])
+                _open(page, "Report")
+                page.locator(
+                    '[data-testid="stExpander"] summary', has_text="Rerun this chunk"
+                ).click()
+                page.locator(".st-key-rerun_sub_question textarea").fill(sub_question)
+                page.locator("h1").first.click()  # blur: commits the text area
+                iterations = page.locator(".st-key-rerun_max_iterations input")
+                iterations.fill("8")
+                iterations.press("Enter")
+                page.locator(".st-key-rerun_launch button").click()
+
+                open_report = page.locator(".st-key-open_report button")
+                expect(open_report).to_be_visible(timeout=150_000)
+                open_report.click()
+                page.wait_for_selector('h1:has-text("Report")')
+                expect(page.get_by_text("Rerun of chunk_00 of run")).to_be_visible()
+                page.locator(".st-key-link_rerun_of button").click()
+                expect(page.get_by_text("Rerun as run")).to_be_visible()
+        finally:
+            browser.close()
