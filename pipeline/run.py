@@ -20,7 +20,6 @@ pipeline.agent.llm.resolve_settings) plus --model / --base-url.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import secrets
@@ -38,7 +37,6 @@ from pipeline.steering import FollowUp, Rerun
 
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
-HASH_BLOCK = 1 << 20
 QUICK_CHECK_BYTES = 16 << 20  # files larger than this are checked from their head
 LOCAL_MAX_BYTES = sys.maxsize  # a local path has no upload limit: any file the machine can hold
 
@@ -125,22 +123,12 @@ def is_remote(source: str) -> bool:
 
 
 def file_fingerprint(path: str) -> str:
-    """sha256 of the file's bytes, streamed (remote sources through ZenML's fileio); for a
-    folder, of every file's relative path and bytes, in sorted order."""
-    digest = hashlib.sha256()
-    if not is_remote(path) and Path(path).is_dir():
-        for file in sorted(p for p in Path(path).rglob("*") if p.is_file() and not p.is_symlink()):
-            digest.update(file.relative_to(path).as_posix().encode("utf-8", "surrogateescape"))
-            digest.update(file_fingerprint(str(file)).encode())
-        return digest.hexdigest()
-    if is_remote(path):
-        from zenml.io.fileio import open as open_file
-    else:
-        open_file = open
-    with open_file(path, "rb") as handle:
-        while block := handle.read(HASH_BLOCK):
-            digest.update(block)
-    return digest.hexdigest()
+    """The corpus library's key for `path` (`pipeline.library.fingerprint`: sha256 of a file, or
+    of a folder's files; remembered per path, size and mtime so an unchanged source is not hashed
+    again). One key for every entry point, so a corpus ingested by one is reused by the others."""
+    from pipeline import library
+
+    return library.fingerprint(path)
 
 
 def default_run_name() -> str:

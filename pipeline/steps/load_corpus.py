@@ -40,7 +40,7 @@ DEFAULT_ISOLATE_MB = 64.0
 
 def ingest(path: str, max_bytes: int) -> IngestResult:
     """Read `path` here, or in a child process when it is large (see the module docstring)."""
-    if os.path.getsize(path) < megabytes_from_env(
+    if library.source_size(path) < megabytes_from_env(
         ISOLATE_ENV, DEFAULT_ISOLATE_MB, zero_allowed=True
     ):
         return ingest_path(path, max_bytes=max_bytes)

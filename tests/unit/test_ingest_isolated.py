@@ -99,3 +99,25 @@ def test_the_child_gets_no_api_key(mixed_source, tmp_path, monkeypatch) -> None:
     child_env = seen.read_text()
     assert "sk-never-in-the-child" not in child_env and "PYTHONPATH=" in child_env
     assert os.environ["OPENAI_API_KEY"] == "sk-never-in-the-child"  # the parent keeps it
+
+
+def test_a_large_folder_is_ingested_in_a_child_process(tmp_path: Path, monkeypatch) -> None:
+    """The isolation threshold counts a folder's files, not the size of its directory entry."""
+    from email.message import EmailMessage
+
+    from pipeline.steps.load_corpus import ingest
+
+    folder = tmp_path / "maildir" / "inbox"
+    folder.mkdir(parents=True)
+    for number in range(1, 4):
+        message = EmailMessage()
+        message["From"] = "ana@example.com"
+        message["To"] = "bo@example.com"
+        message["Subject"] = f"Status {number}"
+        message["Date"] = f"Mon, 0{number} Jan 2024 10:00:00 +0000"
+        message.set_content("x" * 4000)
+        (folder / f"{number}.").write_bytes(bytes(message))
+    monkeypatch.setenv("RLM_INGEST_ISOLATE_MB", "0.01")  # 10 KB: the three files exceed it
+    result = ingest(str(tmp_path / "maildir"), max_bytes=1 << 30)
+    assert isinstance(result.corpus, StoredCorpus)  # written by the child, read back lazily
+    assert len(result.corpus) == 3
