@@ -15,6 +15,7 @@ import csv
 import io
 import posixpath
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from tools.ingest.decode import text_encoding
@@ -75,12 +76,12 @@ def _report_unbalanced_quotes(data: bytes, source: str, context: ReadContext) ->
         )
 
 
-def _read_thunderbird(
-    first_row: list[str], rows: Any, offset: int, source: str, context: ReadContext
-) -> None:
-    """ImportExportTools rows: no header, six or seven cells after the optional folder cell."""
-    context.assembler.add_record(thunderbird_record(first_row, offset), source, "row 1 (line 1)")
-    number, next_line = 1, rows.line_num + 1
+def _numbered_rows(
+    rows: Any, source: str, context: ReadContext, number: int = 0
+) -> Iterator[tuple[list[str], str]]:
+    """The non-blank rows of a csv reader with their location ("row N (line L)"), counting on
+    from `number`; a row the csv module cannot parse is rejected with its place and skipped."""
+    next_line = rows.line_num + 1
     while True:
         try:
             row = next(rows)
@@ -98,9 +99,17 @@ def _read_thunderbird(
             continue
         first_line, next_line = next_line, rows.line_num + 1
         if not row or (len(row) == 1 and not row[0].strip()):
-            continue
+            continue  # blank line
         number += 1
-        location = f"row {number} (line {first_line})"
+        yield row, f"row {number} (line {first_line})"
+
+
+def _read_thunderbird(
+    first_row: list[str], rows: Any, offset: int, source: str, context: ReadContext
+) -> None:
+    """ImportExportTools rows: no header, six or seven cells after the optional folder cell."""
+    context.assembler.add_record(thunderbird_record(first_row, offset), source, "row 1 (line 1)")
+    for row, location in _numbered_rows(rows, source, context, number=1):
         if not 6 <= len(row) - offset <= 7:
             context.log.reject(
                 source,
@@ -121,30 +130,9 @@ def _read_rows(
     outlook: OutlookLayout | None = None,
 ) -> None:
     width = len(header)
-    log = context.log
-    number, next_line = 0, rows.line_num + 1
-    while True:
-        try:
-            row = next(rows)
-        except StopIteration:
-            return
-        except csv.Error as error:
-            number += 1
-            log.reject(
-                source,
-                f"row {number} (line {next_line})",
-                f"unreadable CSV: {error}",
-                kind="csv error",
-            )
-            next_line = rows.line_num + 1
-            continue
-        first_line, next_line = next_line, rows.line_num + 1
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line
-        number += 1
-        location = f"row {number} (line {first_line})"
+    for row, location in _numbered_rows(rows, source, context):
         if len(row) != width:
-            log.reject(
+            context.log.reject(
                 source,
                 location,
                 f"row has {len(row)} fields; the header has {width}",
