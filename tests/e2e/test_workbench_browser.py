@@ -36,7 +36,7 @@ def _corpus(path: Path) -> Path:
             "from": "mallory@example.com",
             "to": ["ops@example.com"],
             "subject": f"Pricing sheet {XSS_TEXT}",
-            "body": f"The pricing sheet is attached. {XSS_TEXT}",
+            "body": f"I sent the pricing sheet outside to our competitor. {XSS_TEXT}",
         }
     ] + [
         {

@@ -4,6 +4,7 @@ dashboard is available (RLM_DASHBOARD_PORT=0 and a local store)."""
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from pipeline import dashboard
@@ -49,3 +50,11 @@ def render_chunk_link(run: RunView, chunk_id: str, *, key: str) -> None:
 def link_column(text: str) -> st.column_config.LinkColumn:
     """Column config for a table column of dashboard URLs (`run_link`, `chunk_link`)."""
     return st.column_config.LinkColumn("ZenML", display_text=text, width="small")
+
+
+def without_empty_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` without its "ZenML" column when no row has a link (no dashboard running), so the
+    table does not show a column of "None"."""
+    if "ZenML" in frame and frame["ZenML"].isna().all():
+        return frame.drop(columns="ZenML")
+    return frame

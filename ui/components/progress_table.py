@@ -71,7 +71,7 @@ def progress_frame(run: RunView, now: datetime | None = None) -> pd.DataFrame:
         "error",
         "ZenML",
     ]
-    return pd.DataFrame(rows, columns=columns)
+    return dashboard_links.without_empty_links(pd.DataFrame(rows, columns=columns))
 
 
 def render_progress(run: RunView) -> None:

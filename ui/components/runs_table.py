@@ -40,7 +40,7 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
     ]
     columns = ["run", "query", "started", "status", "chunks", "total cost", "mode", "model"]
     columns.append("ZenML")
-    return pd.DataFrame(rows, columns=columns)
+    return dashboard_links.without_empty_links(pd.DataFrame(rows, columns=columns))
 
 
 def run_label(run: RunView) -> str:
