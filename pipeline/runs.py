@@ -419,8 +419,16 @@ def load_emails(run: RunRef, ids: Iterable[str]) -> dict[str, Email]:
 
 
 def load_corpus(run: RunRef) -> Corpus | None:
-    """The run's corpus as a lazy `StoredCorpus` (nothing but its summary is read yet)."""
-    return _load_output(_run_id(run), "load_corpus", "corpus")
+    """The run's corpus as a lazy `StoredCorpus` (nothing but its summary is read yet): what its
+    `load_corpus` step wrote or, for a run on a library corpus or a child run (no such step),
+    the corpus artifact its plan step read."""
+    steps = _latest_steps(_run_id(run))
+    ingested = _output_of(steps.get("load_corpus"), "corpus")
+    if ingested is not None:
+        return ingested
+    plan_step = steps.get("plan_decomposition")
+    read = (plan_step.inputs.get("corpus") or []) if plan_step is not None else []
+    return read[0].load() if read else None
 
 
 def _run_id(run: RunRef) -> str:

@@ -96,6 +96,9 @@ def test_second_analysis_reuses_the_corpus_without_reading_the_source(
 
     report = runs.load_report(runs.get_run(second_run))
     assert report is not None and report.cited_ids  # the reused corpus answers the question
+    # The pages read the run's cited emails from the corpus it used, ingested by an earlier run.
+    cited = runs.load_emails(runs.get_run(second_run), report.cited_ids)
+    assert sorted(cited) == sorted(report.cited_ids)
 
     # A changed file is a new corpus: ingested again, a second library entry.
     source.write_text(json.dumps(sample_records[:81]), encoding="utf-8")

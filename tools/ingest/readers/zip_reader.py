@@ -42,12 +42,16 @@ class _TooLarge(Exception):
 def read_zip(handle: BinaryIO, source: str, context: ReadContext) -> str:
     try:
         archive = zipfile.ZipFile(handle)
-        members = [info for info in archive.infolist() if not info.is_dir()]
+        listed = archive.infolist()
     except _ZIP_ERRORS as error:
         raise IngestError(f"{source} is not a readable zip archive: {error}") from None
+    log = context.log
+    nameless = sum(1 for info in listed if not info.filename)
+    if nameless:  # a forged directory entry; zipfile's is_dir() fails on it
+        log.reject(source, "central directory", f"{nameless} member(s) without a name skipped")
+    members = [info for info in listed if info.filename and not info.filename.endswith("/")]
     if not members:
         raise IngestError(f"{source} is an empty zip archive")
-    log = context.log
     with archive:
         for index, info in enumerate(members):
             member_source = f"{source}!{info.filename}"
