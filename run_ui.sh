@@ -10,7 +10,7 @@ cd "$ROOT"
 PORT="${PORT:-8501}"
 umask 077  # the state folder .rlm/ and everything we start stay owner-only
 HOST="$("$VENV/bin/python" -m ui.serve_check "$@")"  # refuses to expose without sign-in
-export TMPDIR="$ROOT/.rlm/tmp"  # temporary files stay in the owner-only state folder
+export TMPDIR="${RLM_STATE_DIR:-$ROOT/.rlm}/tmp"  # temporary files stay in the owner-only state folder
 DASHBOARD_PORT="${RLM_DASHBOARD_PORT:-8237}"
 if [ "$DASHBOARD_PORT" != "0" ]; then
   "$VENV/bin/python" -m pipeline.dashboard --port "$DASHBOARD_PORT" --watch-pid $$ &

@@ -12,6 +12,9 @@ files of runs (`tmp/`) and the audit log. Mail is confidential, so folders are 0
   that other code creates there (ZenML, SQLite, pyarrow, helpers that call `open`) are
   owner-only too;
 - `secure_tree(root)` tightens a folder made before these rules (an older checkout).
+
+`RLM_STATE_DIR` moves the whole folder (the test suite points it at a throwaway folder, so tests
+never write into a developer's `.rlm/`); it is read once, at import.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from pathlib import Path
 from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-STATE_ROOT = REPO_ROOT / ".rlm"
+STATE_ENV = "RLM_STATE_DIR"
+STATE_ROOT = Path(os.environ.get(STATE_ENV) or REPO_ROOT / ".rlm")
 
 OWNER_ONLY_UMASK = 0o077
 DIR_MODE = 0o700

@@ -24,7 +24,7 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
 fi
 
 # Project-local ZenML state: no `zenml init`/`zenml login`, no analytics.
-export ZENML_CONFIG_PATH="${ZENML_CONFIG_PATH:-$ROOT/.rlm/zenml}"
+export ZENML_CONFIG_PATH="${ZENML_CONFIG_PATH:-${RLM_STATE_DIR:-$ROOT/.rlm}/zenml}"
 export ZENML_ANALYTICS_OPT_IN=false
 export ZENML_CUSTOM_SOURCE_ROOT="$ROOT"
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}"

@@ -19,9 +19,13 @@ from typing import Any
 
 import pytest
 
-from data.sample import SAMPLE_PATH
-from pipeline import zenml_env
-from tests.fakes.llm_server import FakeLLMServer
+# The state folder (audit log, launch logs, uploads, library memo, run temp files) must be a
+# throwaway one before `pipeline.state_folder` is first imported: never the developer's `.rlm/`.
+os.environ["RLM_STATE_DIR"] = tempfile.mkdtemp(prefix="rlm-test-state-")
+
+from data.sample import SAMPLE_PATH  # noqa: E402
+from pipeline import zenml_env  # noqa: E402
+from tests.fakes.llm_server import FakeLLMServer  # noqa: E402
 
 ZENML_STORE = zenml_env.configure(tempfile.mkdtemp(prefix="rlm-test-zenml-"))
 # The desk's files (evidence basket, corpus indexes) likewise: never the developer's `.rlm/desk`.

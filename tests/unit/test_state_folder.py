@@ -117,3 +117,31 @@ def test_launch_files_are_owner_only(tmp_path: Path, loose_umask) -> None:
     for name in ("stderr.log", "stdout.json", "launch.json"):
         assert mode(folder / name) == 0o600, name
     os.waitpid(handle.pid, 0)
+
+
+def test_rlm_state_dir_moves_the_whole_state_folder(tmp_path: Path) -> None:
+    moved = tmp_path / "elsewhere"
+    env = {**os.environ, "RLM_STATE_DIR": str(moved)}
+    code = (
+        "from pipeline import audit, launch, state_folder\n"
+        "print(state_folder.STATE_ROOT)\n"
+        "print(launch.LAUNCH_ROOT)\n"
+        "print(audit.audit_path())\n"
+        "print(state_folder.state_dir('library'))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=state_folder.REPO_ROOT,
+    ).stdout.splitlines()
+    assert out[0] == str(moved) and out[1] == str(moved / "launches")
+    assert out[2] == str(moved / "audit.log")
+    assert out[3] == str(moved / "library") and state_folder.is_owner_only(moved / "library")
+
+
+def test_the_test_session_never_writes_into_the_checkouts_state_folder() -> None:
+    assert state_folder.STATE_ROOT != state_folder.REPO_ROOT / ".rlm"
+    assert os.environ["RLM_STATE_DIR"] == str(state_folder.STATE_ROOT)
