@@ -14,142 +14,56 @@ It never raises for API or reply failures, so the agent loop can record them and
   keywords gets the same strict schema without them, and replies are validated with them here.
 - The API key comes from the constructor or OPENAI_API_KEY and lives only inside the SDK client:
   it is not in settings, records, logs, error texts or repr, and the client cannot be pickled.
+
+Settings from the environment live in `llm_settings`, reply validation, fallback formats and
+error texts in `llm_replies`; both are re-exported here for callers (`resolve_settings`,
+`LLMConfigError`, `LLMReply`).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import os
-import re
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 import openai
-from openai.lib._pydantic import to_strict_json_schema  # what `.parse()` sends, made strict
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from pipeline.agent.llm_replies import (
+    JSON_SCHEMA_REJECTION,
+    LIMIT_REJECTION,
+    CallTrace,
+    LLMReply,
+    ReplyError,
+    T,
+    describe_api_error,
+    first_content,
+    response_format_without_limits,
+    schema_mismatch,
+    scrub,
+    server_message,
+    validated,
+    with_schema_instruction,
+)
+from pipeline.agent.llm_settings import (
+    OPENAI_BASE_URL,
+    PLACEHOLDER_KEY,
+    LLMConfigError,
+    resolve_settings,
+)
 from pipeline.agent.pricing import cost_usd
 from pipeline.agent.schemas import LLMCallRecord
 from pipeline.schemas import LLMSettings
 
+__all__ = ["LLMClient", "LLMConfigError", "LLMReply", "make_client", "resolve_settings"]
+
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T", bound=BaseModel)
 
-OPENAI_BASE_URL = "https://api.openai.com/v1"
-PLACEHOLDER_KEY = "not-needed"  # local OpenAI-compatible servers ignore the key
-JSON_MODE_INSTRUCTION = (
-    "Reply with one JSON object and nothing else (no prose, no code fences). "
-    "It must validate against this JSON schema:\n{schema}"
-)
-_LIMIT_KEYWORDS = frozenset({"maxLength", "maxItems"})
-_LIMIT_REJECTION = re.compile(r"maxLength|maxItems", re.I)
-_JSON_SCHEMA_REJECTION = re.compile(r"response_format|json_schema|structured output", re.I)
-_CODE_FENCE = re.compile(r"^\s*```(?:json)?\s*(.*?)\s*```\s*$", re.DOTALL)
-_BEARER = re.compile(r"Bearer\s+\S+", re.I)
-
-
-class LLMConfigError(ValueError):
-    """The settings or environment cannot produce a working model client."""
-
-
-@dataclass
-class LLMReply(Generic[T]):
-    """A model reply: `parsed` is the validated instance or None; `record` is always present."""
-
-    parsed: T | None
-    record: LLMCallRecord
-    raw_text: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.parsed is not None and self.record.error is None
-
-
-class _ReplyError(Exception):
-    """The HTTP exchange worked but the reply is unusable (refused, truncated, invalid)."""
-
-    def __init__(self, message: str, raw_text: str | None = None) -> None:
-        super().__init__(message)
-        self.raw_text = raw_text
-
-
-@dataclass
-class _CallTrace:
-    """What one `parse()` accumulates over its HTTP exchanges (two when falling back)."""
-
-    input_tokens: int = 0
-    output_tokens: int = 0
-    retries: int = 0
-    request_id: str | None = None
-
-    def add_response(self, raw: Any) -> dict[str, Any]:
-        """Take tokens, request id and retries from a raw SDK response; return its JSON body."""
-        self.retries += raw.retries_taken
-        self.request_id = raw.request_id or raw.headers.get("x-request-id") or self.request_id
-        try:
-            body = json.loads(raw.text)
-        except ValueError:
-            return {}
-        usage = body.get("usage") if isinstance(body, dict) else None
-        if isinstance(usage, dict):
-            self.input_tokens += int(usage.get("prompt_tokens") or 0)
-            self.output_tokens += int(usage.get("completion_tokens") or 0)
-        return body if isinstance(body, dict) else {}
-
-    def add_failed_request(self, err: openai.APIError) -> None:
-        request = getattr(getattr(err, "response", None), "request", None) or getattr(
-            err, "request", None
-        )
-        if request is not None:
-            self.retries += int(request.headers.get("x-stainless-retry-count") or 0)
-        self.request_id = getattr(err, "request_id", None) or self.request_id
-
-
-# --- Settings ------------------------------------------------------------------------------------
-
-
-def _env_price(environ: Mapping[str, str], name: str) -> float | None:
-    text = environ.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise LLMConfigError(f"{name}={text!r} is not a number (USD per million tokens)") from None
-    if value < 0:
-        raise LLMConfigError(f"{name}={text!r} must be >= 0 (USD per million tokens)")
-    return value
-
-
-def resolve_settings(
-    overrides: LLMSettings | None = None, *, environ: Mapping[str, str] | None = None
-) -> LLMSettings:
-    """Settings from the environment, then any field the caller explicitly set in `overrides`.
-
-    mode is "llm" when OPENAI_API_KEY or OPENAI_BASE_URL is set, else "deterministic"; the model
-    comes from RLM_MODEL, then OPENAI_MODEL; prices from RLM_INPUT_USD_PER_MTOK and
-    RLM_OUTPUT_USD_PER_MTOK. The key itself is only tested for presence, never copied.
-    """
-    env = os.environ if environ is None else environ
-    base_url = env.get("OPENAI_BASE_URL", "").strip() or None
-    has_key = bool(env.get("OPENAI_API_KEY", "").strip())
-    values: dict[str, Any] = {"mode": "llm" if has_key or base_url else "deterministic"}
-    model = env.get("RLM_MODEL", "").strip() or env.get("OPENAI_MODEL", "").strip()
-    if model:
-        values["model"] = model
-    if base_url:
-        values["base_url"] = base_url
-    values["input_usd_per_mtok"] = _env_price(env, "RLM_INPUT_USD_PER_MTOK")
-    values["output_usd_per_mtok"] = _env_price(env, "RLM_OUTPUT_USD_PER_MTOK")
-    if overrides is not None:
-        values.update(overrides.model_dump(include=overrides.model_fields_set))
-    return LLMSettings(**values)
+# --- Clients -------------------------------------------------------------------------------------
 
 
 def make_client(settings: LLMSettings) -> LLMClient | None:
@@ -158,8 +72,6 @@ def make_client(settings: LLMSettings) -> LLMClient | None:
         return None
     return LLMClient(settings)
 
-
-# --- The client ----------------------------------------------------------------------------------
 
 _SDK_CLIENTS: dict[tuple[str, str, float, int], openai.OpenAI] = {}
 _SDK_LOCK = threading.Lock()
@@ -239,14 +151,14 @@ class LLMClient:
         max_tokens: int | None = None,
     ) -> LLMReply[T]:
         """Ask for a `schema` reply. Never raises for API or reply failures: see record.error."""
-        trace = _CallTrace()
+        trace = CallTrace()
         parsed: T | None = None
         raw_text: str | None = None
         error: str | None = None
         started = time.perf_counter()
         try:
             parsed, raw_text = self._exchange(messages, schema, max_tokens, trace)
-        except _ReplyError as err:
+        except ReplyError as err:
             error, raw_text = str(err), err.raw_text
         except openai.APIError as err:
             trace.add_failed_request(err)
@@ -301,7 +213,7 @@ class LLMClient:
             if len(vectors) != len(texts):
                 error, vectors = f"got {len(vectors)} vectors for {len(texts)} texts", None
         except openai.APIError as err:
-            trace = _CallTrace()
+            trace = CallTrace()
             trace.add_failed_request(err)
             retries, request_id = trace.retries, trace.request_id
             error = self._describe_api_error(err, retries)
@@ -328,14 +240,14 @@ class LLMClient:
     # --- Exchanges --------------------------------------------------------------------------------
 
     def _exchange(
-        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: _CallTrace
+        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: CallTrace
     ) -> tuple[T, str | None]:
         if self._json_schema_supported:
             try:
                 return self._structured(messages, schema, max_tokens, trace)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as err:
-                message = _server_message(err)
-                if self._limits_in_schema and _LIMIT_REJECTION.search(message):
+                message = server_message(err)
+                if self._limits_in_schema and LIMIT_REJECTION.search(message):
                     trace.add_failed_request(err)
                     self._limits_in_schema = False
                     logger.info(
@@ -344,7 +256,7 @@ class LLMClient:
                         self.base_url,
                     )
                     return self._exchange(messages, schema, max_tokens, trace)
-                if not _JSON_SCHEMA_REJECTION.search(message):
+                if not JSON_SCHEMA_REJECTION.search(message):
                     raise
                 trace.add_failed_request(err)
                 self._json_schema_supported = False
@@ -362,17 +274,17 @@ class LLMClient:
         return {name: max_tokens}
 
     def _structured(
-        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: _CallTrace
+        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: CallTrace
     ) -> tuple[T, str | None]:
         if not self._limits_in_schema:
             raw = self._sdk.chat.completions.with_raw_response.create(
                 model=self.settings.model,
                 messages=messages,
-                response_format=_response_format_without_limits(schema),
+                response_format=response_format_without_limits(schema),
                 **self._limit(max_tokens),
             )
             trace.add_response(raw)
-            return _validated(raw.parse(), schema)
+            return validated(raw.parse(), schema)
         raw = self._sdk.chat.completions.with_raw_response.parse(
             model=self.settings.model,
             messages=messages,
@@ -380,151 +292,41 @@ class LLMClient:
             **self._limit(max_tokens),
         )
         body = trace.add_response(raw)
-        content = _first_content(body)
+        content = first_content(body)
         try:
             completion = raw.parse()
         except openai.LengthFinishReasonError:
-            raise _ReplyError("reply truncated (finish_reason=length)", content) from None
+            raise ReplyError("reply truncated (finish_reason=length)", content) from None
         except openai.ContentFilterFinishReasonError:
-            raise _ReplyError("reply blocked (finish_reason=content_filter)", content) from None
+            raise ReplyError("reply blocked (finish_reason=content_filter)", content) from None
         except ValidationError as err:
-            raise _ReplyError(_schema_mismatch(schema, err), content) from None
+            raise ReplyError(schema_mismatch(schema, err), content) from None
         if not completion.choices:
-            raise _ReplyError("reply had no choices", content)
+            raise ReplyError("reply had no choices", content)
         message = completion.choices[0].message
         if message.refusal:
-            raise _ReplyError(f"model refused: {message.refusal}", content)
+            raise ReplyError(f"model refused: {message.refusal}", content)
         if message.parsed is None:
-            raise _ReplyError(f"reply was empty (expected {schema.__name__})", content)
+            raise ReplyError(f"reply was empty (expected {schema.__name__})", content)
         return message.parsed, message.content
 
     def _json_mode(
-        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: _CallTrace
+        self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: CallTrace
     ) -> tuple[T, str | None]:
         raw = self._sdk.chat.completions.with_raw_response.create(
             model=self.settings.model,
-            messages=_with_schema_instruction(messages, schema),
+            messages=with_schema_instruction(messages, schema),
             response_format={"type": "json_object"},
             **self._limit(max_tokens),
         )
         trace.add_response(raw)
-        return _validated(raw.parse(), schema)
-
-    # --- Error texts ------------------------------------------------------------------------------
+        return validated(raw.parse(), schema)
 
     def _describe_api_error(self, err: openai.APIError, retries: int) -> str:
-        after = f" after {retries} retr{'y' if retries == 1 else 'ies'}"
-        if isinstance(err, openai.APITimeoutError):
-            attempts = f" (each of {retries + 1} attempts)" if retries else ""
-            return f"timed out after {self.settings.timeout_s:g}s{attempts}"
-        if isinstance(err, openai.APIConnectionError):
-            cause = err.__cause__
-            reason = str(cause or err) or type(cause or err).__name__
-            if "refused" in reason.lower():
-                reason = "connection refused"
-            return f"cannot reach {self.base_url}: {reason}" + (after if retries else "")
-        if isinstance(err, openai.APIStatusError):
-            status = err.status_code
-            message = _server_message(err)
-            if isinstance(err, openai.RateLimitError):
-                return f"HTTP 429 rate limited{after}: {message}"
-            if isinstance(err, openai.AuthenticationError):
-                return f"HTTP 401 authentication failed (check OPENAI_API_KEY): {message}"
-            if status >= 500:
-                return f"HTTP {status} server error{after}: {message}"
-            return f"HTTP {status}: {message}"
-        return f"{type(err).__name__}: {err}"
+        return describe_api_error(
+            err, retries, timeout_s=self.settings.timeout_s, base_url=self.base_url
+        )
 
     def _scrub(self, text: str) -> str:
         """Remove the API key (and any bearer token) from text that will be recorded or logged."""
-        key = self._sdk.api_key
-        if key and key != PLACEHOLDER_KEY:
-            text = text.replace(key, "***")
-        return _BEARER.sub("Bearer ***", text)
-
-
-# --- Helpers -------------------------------------------------------------------------------------
-
-
-def _server_message(err: openai.APIStatusError) -> str:
-    body = err.body
-    if isinstance(body, dict):
-        inner = body.get("error", body)
-        if isinstance(inner, dict) and inner.get("message"):
-            return str(inner["message"])
-    return str(err.message)
-
-
-def _first_content(body: dict[str, Any]) -> str | None:
-    try:
-        content = body["choices"][0]["message"]["content"]
-    except (KeyError, IndexError, TypeError):
-        return None
-    return content if isinstance(content, str) else None
-
-
-def _schema_mismatch(schema: type[BaseModel], err: ValidationError) -> str:
-    problems = [
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}"
-        for e in err.errors(include_url=False, include_input=False)
-    ]
-    more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
-    return f"reply did not match schema {schema.__name__}: {'; '.join(problems[:3])}{more}"
-
-
-def _validated(completion: Any, schema: type[T]) -> tuple[T, str | None]:
-    """The reply of a plain (not SDK-parsed) completion, validated against `schema`."""
-    if not completion.choices:
-        raise _ReplyError("reply had no choices")
-    choice = completion.choices[0]
-    content = choice.message.content
-    if choice.finish_reason == "length":
-        raise _ReplyError("reply truncated (finish_reason=length)", content)
-    if choice.finish_reason == "content_filter":
-        raise _ReplyError("reply blocked (finish_reason=content_filter)", content)
-    if getattr(choice.message, "refusal", None):
-        raise _ReplyError(f"model refused: {choice.message.refusal}", content)
-    if not content:
-        raise _ReplyError(f"reply was empty (expected {schema.__name__})", content)
-    fenced = _CODE_FENCE.match(content)
-    try:
-        parsed = schema.model_validate_json(fenced.group(1) if fenced else content)
-    except ValidationError as err:
-        raise _ReplyError(_schema_mismatch(schema, err), content) from None
-    return parsed, content
-
-
-def _response_format_without_limits(schema: type[BaseModel]) -> dict[str, Any]:
-    """The strict json_schema response format `.parse()` sends for `schema` (the SDK's own
-    conversion), with maxLength/maxItems removed: for servers that refuse those keywords."""
-    strict = to_strict_json_schema(schema)
-    return {
-        "type": "json_schema",
-        "json_schema": {
-            "name": schema.__name__,
-            "schema": _without_keys(strict, _LIMIT_KEYWORDS),
-            "strict": True,
-        },
-    }
-
-
-def _without_keys(value: Any, keys: frozenset[str]) -> Any:
-    if isinstance(value, dict):
-        return {k: _without_keys(v, keys) for k, v in value.items() if k not in keys}
-    if isinstance(value, list):
-        return [_without_keys(item, keys) for item in value]
-    return value
-
-
-def _with_schema_instruction(messages: list[dict], schema: type[BaseModel]) -> list[dict]:
-    instruction = JSON_MODE_INSTRUCTION.format(
-        schema=json.dumps(schema.model_json_schema(), separators=(",", ":"))
-    )
-    if (
-        messages
-        and messages[0].get("role") == "system"
-        and isinstance(messages[0].get("content"), str)
-    ):
-        first = {**messages[0], "content": f"{messages[0]['content']}\n\n{instruction}"}
-        return [first, *messages[1:]]
-    return [{"role": "system", "content": instruction}, *messages]
+        return scrub(text, self._sdk.api_key)
