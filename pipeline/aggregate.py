@@ -11,6 +11,7 @@ import logging
 import math
 from collections.abc import Iterable, Sequence
 
+from pipeline import recursion
 from pipeline.agent import prompts
 from pipeline.agent.citation import GLOBAL_RERANK_MAX_EMAILS, select_report_citations
 from pipeline.agent.schemas import LLMCallRecord, Synthesis
@@ -145,34 +146,24 @@ def deterministic_merge(
     corpus: Corpus | None = None,
 ) -> Report:
     """Findings from the chunks' evidence items, keeping only the citations that are strong for
-    the whole run (`select_report_citations`), ordered by their strongest cited email."""
-    # a chunk that recursed speaks for its sub-chunks: each may add citations, as a chunk does
-    extra = sum(max(0, len(r.sub_chunks) - 1) for r in results)
-    ordered = results
+    the whole run (`select_report_citations`), ordered by their strongest cited email. A chunk
+    that recursed brings its child report's citations, all of them: its child run chose them."""
+    leaves = [r for r in results if not r.sub_chunks]
+    ordered = leaves
     if corpus is not None and len(corpus) > GLOBAL_RERANK_MAX_EMAILS:  # no corpus-wide re-rank:
-        ordered = strongest_first(results, query, corpus)  # the chunks' best cited emails decide
-    keep = select_report_citations(
-        [(r.chunk_id, r.finding) for r in ordered], query, corpus, extra_chunks=extra
-    )
+        ordered = strongest_first(leaves, query, corpus)  # the chunks' best cited emails decide
+    keep = select_report_citations([(r.chunk_id, r.finding) for r in ordered], query, corpus)
     rank = {email_id: n for n, email_id in enumerate(keep)}
     candidates: list[tuple[int, int, ReportFinding]] = []
+    children: list[ReportFinding] = []
     seen: set[str] = set()
     for order, result in enumerate(results):
         finding = result.finding
         if finding is None:
             continue
-        if result.sub_chunks:  # the child run's findings, as one finding citing what is kept
-            ids = [i for i in _unique(finding.relevant_ids) if i in rank]
-            if ids:
-                text = f"{result.chunk_id} (split into {len(result.sub_chunks)} sub-chunks): "
-                text += " ".join(finding.answer.split())
-                candidates.append(
-                    (
-                        min(rank[i] for i in ids),
-                        order,
-                        ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids),
-                    )
-                )
+        if result.sub_chunks:
+            if child := recursion.child_report_finding(result):
+                children.append(child)
             continue
         for item in finding.evidence:
             text = " ".join(item.claim.split())
@@ -188,7 +179,7 @@ def deterministic_merge(
                 )
             )
     candidates.sort(key=lambda c: c[:2])
-    findings = [c[2] for c in candidates[:MAX_FINDINGS]]
+    findings = children + [c[2] for c in candidates[:MAX_FINDINGS]]
     answered = [r for r in results if r.finding and r.finding.evidence]
     total = len(results) + len(failed)
     if not answered:
@@ -323,6 +314,11 @@ def _from_synthesis(
             findings.append(
                 ReportFinding(text=item.text.strip(), confidence=item.confidence, evidence_ids=kept)
             )
+    cited = {i for f in findings for i in f.evidence_ids}
+    for result in results:  # a child report's citations stay, whatever the synthesis kept
+        if child := recursion.child_report_finding(result, cited):
+            findings.append(child)
+            cited.update(child.evidence_ids)
     gaps = [*gaps, *(g.strip() for g in synthesis.evidence_gaps if g.strip())]
     if dropped:
         shown = ", ".join(_unique(dropped)[:5])

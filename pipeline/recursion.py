@@ -17,26 +17,18 @@ Budgets are global and divided down the tree:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.agent.citation import CONFIDENCE_RANK
-from pipeline.agent.prompts import clip
-from pipeline.agent.schemas import (
-    MAX_EVIDENCE_ITEMS,
-    MAX_IDS_PER_CLAIM,
-    MAX_RELEVANT_IDS,
-    EvidenceItem,
-    Finding,
-)
+from pipeline.agent.schemas import ChunkEvidence, ChunkFinding
 from pipeline.metadata import RUN_KEY, unpack
-from pipeline.schemas import Budget, ChunkResult, Report
+from pipeline.schemas import Budget, ChunkResult, Report, ReportFinding
 
 MIN_CHILD_CHUNKS = 2
-ANSWER_CHARS = 2_000
-CLAIM_CHARS = 600
 ROOT_PREFIX = "chunk_"
 
 
@@ -144,23 +136,37 @@ def child_runs(run_id: Any) -> dict[str, Any]:
 # --- A child's report becomes the parent chunk's finding ---------------------------------------
 
 
-def finding_from_report(report: Report) -> Finding:
-    """The child's report as a `Finding`: its findings become evidence items (citations kept,
-    within the bounds every `Finding` has: 12 items of 25 ids, 25 relevant ids, best first)."""
-    evidence = [
-        EvidenceItem(
-            claim=clip(f.text, CLAIM_CHARS), email_ids=list(f.evidence_ids)[:MAX_IDS_PER_CLAIM]
-        )
-        for f in report.findings
-        if f.evidence_ids
-    ][:MAX_EVIDENCE_ITEMS]
+def finding_from_report(report: Report) -> ChunkFinding:
+    """The child's report as its parent chunk's finding, every citation kept: its findings
+    become evidence items and all its cited ids the relevant ids. A `ChunkFinding` is an
+    internal artifact, not a model reply, so the reply-schema bounds of `Finding` do not apply."""
     confidences = [f.confidence for f in report.findings] or ["low"]
-    return Finding(
-        answer=clip(report.summary.strip(), ANSWER_CHARS) or "The child run found nothing.",
+    return ChunkFinding(
+        answer=report.summary.strip() or "The child run found nothing.",
         confidence=max(confidences, key=lambda c: CONFIDENCE_RANK[c]),
-        evidence=evidence,
-        relevant_ids=list(report.cited_ids)[:MAX_RELEVANT_IDS],
+        evidence=[
+            ChunkEvidence(claim=f.text, email_ids=list(f.evidence_ids))
+            for f in report.findings
+            if f.evidence_ids
+        ],
+        relevant_ids=list(dict.fromkeys(report.cited_ids)),
     )
+
+
+def child_report_finding(
+    result: ChunkResult, already_cited: Collection[str] = ()
+) -> ReportFinding | None:
+    """A chunk that recursed, as one report finding citing its child report's ids that are not
+    `already_cited`: the child run chose them, so its parent's report keeps every one."""
+    finding = result.finding
+    if not result.sub_chunks or finding is None:
+        return None
+    ids = [i for i in dict.fromkeys(finding.relevant_ids) if i not in already_cited]
+    if not ids:
+        return None
+    text = f"{result.chunk_id} (split into {len(result.sub_chunks)} sub-chunks): "
+    text += " ".join(finding.answer.split())
+    return ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids)
 
 
 def with_child_report(

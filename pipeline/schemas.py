@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.agent.schemas import Confidence, Finding, LLMCallRecord, Mode
+from pipeline.agent.schemas import ChunkFinding, Confidence, LLMCallRecord, Mode
 
 MAX_CHUNKS_RANGE = (1, 10)
 MAX_ITERATIONS_RANGE = (2, 12)
@@ -128,7 +128,7 @@ class ChunkResult(_Strict):
     status: Literal["ok", "failed"]
     mode: Mode
     model: str
-    finding: Finding | None = None
+    finding: ChunkFinding | None = None  # a child report when it recursed: unbounded
     error: str | None = None
     llm_calls: int = 0
     iterations: int = 0

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pipeline.agent.evidence import EvidencePool
-from pipeline.agent.schemas import Confidence, Finding
+from pipeline.agent.schemas import ChunkFinding, Confidence
 from tools.models import Corpus
 
 Breadth = Literal["single", "several", "sequence"]
@@ -69,17 +69,14 @@ def question_breadth(question: str) -> Breadth:
     return "single"
 
 
-def select_citations(
-    ranked: Sequence[tuple[str, float]], breadth: Breadth, extra: int = 0
-) -> list[str]:
-    """The ids to cite from a best-first (id, score) ranking: within the breadth's cap (plus
-    `extra`), scoring at least its relative floor of the best score. Nothing when nothing
-    scored."""
+def select_citations(ranked: Sequence[tuple[str, float]], breadth: Breadth) -> list[str]:
+    """The ids to cite from a best-first (id, score) ranking: within the breadth's cap, scoring
+    at least its relative floor of the best score. Nothing when nothing scored."""
     if not ranked or ranked[0][1] <= 0:
         return []
     cut = CUT_OFFS[breadth]
     floor = ranked[0][1] * cut.relative_floor
-    chosen = ranked[: cut.max_cited + extra]
+    chosen = ranked[: cut.max_cited]
     return [email_id for email_id, score in chosen if score >= floor and score > 0]
 
 
@@ -100,34 +97,31 @@ def chunk_confidence(
 
 
 def select_report_citations(
-    findings: Sequence[tuple[str, Finding | None]],
+    findings: Sequence[tuple[str, ChunkFinding | None]],
     question: str = "",
     corpus: Corpus | None = None,
-    extra_chunks: int = 0,
 ) -> list[str]:
-    """The cited ids a run's report keeps, strongest first, from (chunk_id, Finding) pairs.
+    """The cited ids a run's report keeps, strongest first, from (chunk_id, ChunkFinding) pairs.
 
     With `corpus` (the run's whole corpus, at most GLOBAL_RERANK_MAX_EMAILS emails) the union of
     the chunks' `relevant_ids` is ranked against `question` with corpus-wide BM25 statistics,
     priors and thread propagation (`EvidencePool`) and cut off by the question's breadth, exactly
     as one chunk cites from its own evidence. Otherwise `merge_by_confidence` decides.
-    `extra_chunks`: sub-chunks behind findings of chunks that recursed; each raises the cap by
-    one citation, as one more chunk does in `merge_by_confidence`.
     """
     usable = [(chunk_id, f) for chunk_id, f in findings if f is not None and f.relevant_ids]
     if not usable:
         return []
     if corpus is None or not question.strip() or len(corpus) > GLOBAL_RERANK_MAX_EMAILS:
-        return merge_by_confidence(usable, question, extra_chunks)
+        return merge_by_confidence(usable, question)
     candidates = [i for _, f in sorted(usable, key=lambda p: p[0]) for i in f.relevant_ids]
     pool = EvidencePool(corpus, question)
     pool.add(candidates)
     ranked = pool.ranked()
-    return select_citations(ranked, question_breadth(question), extra_chunks)
+    return select_citations(ranked, question_breadth(question))
 
 
 def merge_by_confidence(
-    findings: Sequence[tuple[str, Finding]], question: str = "", extra_chunks: int = 0
+    findings: Sequence[tuple[str, ChunkFinding]], question: str = ""
 ) -> list[str]:
     """The corpus-free merge: chunk confidence and rank order only.
 
@@ -150,7 +144,7 @@ def merge_by_confidence(
             continue
         lists.append(finding.relevant_ids[:1] if best == 0 else list(finding.relevant_ids))
     breadth = question_breadth(question) if question.strip() else "several"
-    cap = CUT_OFFS[breadth].max_cited + max(0, len(lists) - 1) + extra_chunks
+    cap = CUT_OFFS[breadth].max_cited + max(0, len(lists) - 1)
     chosen: dict[str, None] = {}
     depth = max(len(ids) for ids in lists)
     for position in range(depth):

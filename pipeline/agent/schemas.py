@@ -169,12 +169,29 @@ class Reflection(_Strict):
     split: bool  # the chunk is too big to cover: investigate it as a child run (when allowed)
 
 
-class EvidenceItem(_Strict):
+# A chunk's finding as stored in its `ChunkResult`: unbounded, because a chunk that recursed
+# carries its whole child report (every id it cited). The model's reply (`Finding`) is the same
+# shape with the reply-schema bounds a small model needs; it is a `ChunkFinding` as it stands.
+
+
+class ChunkEvidence(_Strict):
+    claim: str
+    email_ids: list[str]
+
+
+class ChunkFinding(_Strict):
+    answer: str
+    confidence: Confidence
+    evidence: list[ChunkEvidence]
+    relevant_ids: list[str]
+
+
+class EvidenceItem(ChunkEvidence):
     claim: Annotated[str, Field(max_length=CLAIM_CHARS)]
     email_ids: list[EmailId] = Field(max_length=MAX_IDS_PER_CLAIM)
 
 
-class Finding(_Strict):
+class Finding(ChunkFinding):
     """A chunk's answer: 2-4 sentences, each evidence item citing email ids from the chunk."""
 
     answer: Annotated[str, Field(max_length=ANSWER_CHARS)]

@@ -6,9 +6,16 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
 from data.generate import generate
-from pipeline.agent.schemas import Finding, Reflection
+from pipeline.agent.schemas import (
+    MAX_IDS_PER_CLAIM,
+    MAX_RELEVANT_IDS,
+    EvidenceItem,
+    Finding,
+    Reflection,
+)
 from pipeline.agent.split import MIN_SPLIT_EMAILS, SPLIT_CANDIDATES_FACTOR, split_reason
 from pipeline.aggregate import build_report
 from pipeline.decompose import make_plan
@@ -168,13 +175,40 @@ def test_the_child_report_becomes_the_chunk_finding_with_costs_added() -> None:
     assert merged.child_run_id == "run-id" and merged.sub_chunks == ["chunk_00_00", "chunk_00_01"]
 
 
-def test_a_child_citing_more_than_a_finding_holds_is_kept_within_its_bounds() -> None:
-    ids = [f"e{n}" for n in range(60)]
-    findings = [ReportFinding(text="x" * 900, confidence="medium", evidence_ids=ids)] * 15
-    report = _child_report().model_copy(update={"findings": findings, "cited_ids": ids})
-    merged = with_child_report(_result("chunk_00"), report, "r", "n")
-    Finding.model_validate(merged.finding.model_dump())  # a valid Finding, whatever the child
-    assert merged.finding.relevant_ids == ids[:25] and len(merged.finding.evidence) == 12
+def _wide_child_report(ids: list[str]) -> Report:
+    """A child report citing more ids than any model reply may hold (`Finding`, `Synthesis`)."""
+    findings = [ReportFinding(text="x" * 900, confidence="medium", evidence_ids=ids[n::3])
+                for n in range(3)]  # fmt: skip
+    return _child_report().model_copy(update={"findings": findings, "cited_ids": ids})
+
+
+def test_a_child_citing_more_than_a_model_reply_holds_keeps_every_citation() -> None:
+    ids = [f"e{n}" for n in range(90)]
+    assert len(ids) > MAX_RELEVANT_IDS and len(ids) // 3 > MAX_IDS_PER_CLAIM
+    merged = with_child_report(_result("chunk_00"), _wide_child_report(ids), "r", "n")
+    stored = ChunkResult.model_validate_json(merged.model_dump_json())  # as an artifact
+    assert stored.finding.relevant_ids == ids
+    assert sorted(i for item in stored.finding.evidence for i in item.email_ids) == sorted(ids)
+    with pytest.raises(ValidationError):  # the model's reply schema stays bounded
+        Finding.model_validate(stored.finding.model_dump())
+
+
+def test_the_report_keeps_every_citation_of_a_child_in_both_merges(llm_server, monkeypatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-recursion")
+    ids = [f"e{n}" for n in range(90)]
+    child = with_child_report(_result("chunk_00", split_reason="x"), _wide_child_report(ids),
+                              "r", "n")  # fmt: skip
+    leaf = _result("chunk_01", finding=Finding(
+        answer="a", confidence="high", relevant_ids=["f1"],
+        evidence=[EvidenceItem(claim="leaf claim", email_ids=["f1"])]))  # fmt: skip
+    merged = build_report([child, leaf], [], "list every email", LLMSettings())
+    assert set(ids) | {"f1"} <= set(merged.cited_ids)
+    # the fake model's synthesis cites only what its prompt shows and what its reply may hold
+    llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=llm_server.base_url)
+    synthesized = build_report([child, leaf], [], "list every email", llm)
+    assert llm_server.chat_requests("synthesize")  # a real synthesis call was made
+    assert set(ids) <= set(synthesized.cited_ids)
+    assert len(synthesized.cited_ids) == len(set(synthesized.cited_ids))
 
 
 def test_report_keeps_child_citations_names_sub_chunks_and_a_failed_child() -> None:
