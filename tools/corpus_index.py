@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tools import people
-from tools.models import Corpus
+from tools.models import Corpus, column_values
 from tools.threads import ThreadFields, assign_threads, person_key
 
 INDEX_VERSION = "1"
@@ -126,7 +126,7 @@ class CorpusIndex:
         version = (table.schema.metadata or {}).get(b"rlm_index_version", b"").decode()
         if version != INDEX_VERSION or table.schema.names != _SCHEMA.names:
             return None
-        columns = {name: table.column(name).to_pylist() for name in _SCHEMA.names}
+        columns = {name: column_values(table.column(name)) for name in _SCHEMA.names}
         return cls(
             ids=columns["id"],
             dates=columns["date"],

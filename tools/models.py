@@ -13,7 +13,7 @@ import hashlib
 import io
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import IO, Any, NamedTuple
 
 import pyarrow as pa
@@ -327,10 +327,14 @@ def _canonical_bytes(email: Email) -> bytes:
 def _emails_from_arrow(table: pa.Table) -> list[Email]:
     """Emails from stored rows, without validation (they were validated when ingested). Values
     that repeat across emails (addresses, folder, source file) share one string object, and all
-    emails share one fields-set: about a fifth less memory per email."""
+    emails share one fields-set: about a fifth less memory per email. Dates are converted from
+    their integer microseconds and the models are built directly (`_stored_email`): a chunk of
+    50K emails loads in well under a second instead of several."""
     names = EMAIL_COLUMNS
     columns = {
-        name: table.column(name).to_pylist() if name in table.column_names else [None] * len(table)
+        name: column_values(table.column(name))
+        if name in table.column_names
+        else [None] * len(table)
         for name in names
     }  # a corpus stored before attachments existed has no such column
     shared: dict[str, str] = {}
@@ -344,8 +348,41 @@ def _emails_from_arrow(table: pa.Table) -> list[Email]:
         tuple(Attachment.model_construct(**a) for a in v) if v else ()
         for v in columns["attachments"]
     ]
-    construct = Email.model_construct
     return [
-        construct(_ALL_FIELDS, **dict(zip(names, values, strict=True)))
+        _stored_email(dict(zip(names, values, strict=True)))
         for values in zip(*(columns[name] for name in names), strict=True)
     ]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND_UNITS = {"s": 1_000_000, "ms": 1_000, "us": 1}
+
+
+def column_values(column: pa.Array | pa.ChunkedArray) -> list[Any]:
+    """`column.to_pylist()`, fast for UTC timestamps: pyarrow builds every aware datetime
+    through `zoneinfo` (tens of microseconds each, most of a chunk's load time), while the epoch
+    plus the stored integer is exact and about thirty times faster. Equal values either way."""
+    kind = column.type
+    if pa.types.is_timestamp(kind) and kind.tz == "UTC" and kind.unit in _MICROSECOND_UNITS:
+        factor = _MICROSECOND_UNITS[kind.unit]
+        return [
+            None if ticks is None else _EPOCH + timedelta(microseconds=ticks * factor)
+            for ticks in column.cast(pa.int64()).to_pylist()
+        ]
+    return column.to_pylist()
+
+
+def _stored_email(values: dict[str, Any]) -> Email:
+    """`Email.model_construct(values)` for a complete, already validated set of fields, without
+    its per-field bookkeeping (a twentieth of the cost); `values` becomes the model's dict."""
+    email = _new_email(Email)
+    _set(email, "__dict__", values)
+    _set(email, "__pydantic_fields_set__", _ALL_FIELDS)
+    _set(email, "__pydantic_extra__", None)
+    _set(email, "__pydantic_private__", None)
+    return email
+
+
+_new_email = Email.__new__
+_set = object.__setattr__
+assert not Email.__pydantic_post_init__ and not Email.__private_attributes__

@@ -19,7 +19,14 @@ from typing import IO, Any
 
 import pyarrow.parquet as pq
 
-from tools.models import DIGEST_FIELD, Corpus, Email, fingerprint_of, row_group_spans
+from tools.models import (
+    DIGEST_FIELD,
+    Corpus,
+    Email,
+    column_values,
+    fingerprint_of,
+    row_group_spans,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +92,7 @@ class StoredCorpus(Corpus):
         if name not in Email.model_fields:
             raise KeyError(f"unknown email field {name!r}")
         with self._opener() as handle:
-            return pq.read_table(handle, columns=[name]).column(name).to_pylist()
+            return column_values(pq.read_table(handle, columns=[name]).column(name))
 
     def get(self, email_id: str) -> Email | None:
         return self.get_many([email_id]).get(email_id)

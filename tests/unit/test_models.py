@@ -94,3 +94,31 @@ def test_stored_dates_come_back_in_utc_as_the_same_instant(tmp_path):
     back = Corpus.read_parquet(str(path))
     assert [e.date for e in back] == [e.date for e in corpus]
     assert all(e.date.utcoffset() == UTC.utcoffset(None) for e in back)
+
+
+def test_stored_emails_equal_validated_emails_field_for_field(tmp_path):
+    """The fast read path (integer dates, direct model build) gives what validation would."""
+    emails = [*make(12), Email(id="undated", subject="no date", to=("a@x", "b@y"))]
+    path = tmp_path / "c.parquet"
+    Corpus(emails).write_parquet(str(path), row_group_size=5)
+    back = Corpus.read_parquet(str(path))
+    for read in back:
+        rebuilt = Email.model_validate(read.model_dump())
+        assert read == rebuilt and read.model_dump() == rebuilt.model_dump()
+        assert read.model_fields_set == rebuilt.model_fields_set
+    assert [e.date for e in back] == [e.date for e in Corpus(emails)]
+    with pytest.raises(ValidationError):  # still frozen
+        back[0].subject = "changed"
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us"])
+def test_column_values_equal_pyarrow_for_utc_timestamps_and_nulls(unit):
+    import pyarrow as pa
+
+    from tools.models import column_values
+
+    stamps = [datetime(1969, 7, 20, 20, 17, 40, tzinfo=UTC), None, datetime(2001, 9, 9, tzinfo=UTC)]
+    for kind in (pa.timestamp(unit, tz="UTC"), pa.timestamp(unit), pa.string()):
+        values = stamps if kind != pa.string() else ["a", None, "b"]
+        array = pa.chunked_array([pa.array(values[:2], kind), pa.array(values[2:], kind)])
+        assert column_values(array) == array.to_pylist()
