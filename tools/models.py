@@ -108,16 +108,28 @@ class Corpus(Sequence[Email]):
     """Emails sorted by date (undated last, ties by id), sliceable by position.
 
     `offset` is the position of this corpus's first email in the corpus it was sliced from, so a
-    chunk can report its range in whole-corpus positions.
+    chunk can report its range in whole-corpus positions. `index_terms`, when known (read from
+    a stored corpus), is every email's BM25 length (`tools.ranking.document_lengths`), in order.
     """
 
-    def __init__(self, emails: Iterable[Email], *, offset: int = 0, presorted: bool = False):
+    index_terms: Sequence[int] | None = None
+
+    def __init__(
+        self,
+        emails: Iterable[Email],
+        *,
+        offset: int = 0,
+        presorted: bool = False,
+        index_terms: Sequence[int] | None = None,
+    ):
         items = list(emails)
         if not presorted:
             items.sort(key=_sort_key)
         self._emails: tuple[Email, ...] = tuple(items)
         self._by_id: dict[str, Email] | None = None
         self.offset = offset
+        if index_terms is not None and presorted and len(index_terms) == len(items):
+            self.index_terms = index_terms
 
     # Sequence protocol ----------------------------------------------------------------------
     def __len__(self) -> int:
@@ -160,7 +172,10 @@ class Corpus(Sequence[Email]):
         """Emails at positions [start, end) of this corpus (clamped to its bounds)."""
         start = max(0, min(start, len(self)))
         end = max(start, min(end, len(self)))
-        return Corpus(self._emails[start:end], offset=self.offset + start, presorted=True)
+        terms = self.index_terms[start:end] if self.index_terms is not None else None
+        return Corpus(
+            self._emails[start:end], offset=self.offset + start, presorted=True, index_terms=terms
+        )
 
     def date_range(self) -> tuple[datetime, datetime] | None:
         dated = [e.date for e in self._emails if e.date is not None]
@@ -189,8 +204,12 @@ class Corpus(Sequence[Email]):
 
     # Parquet ----------------------------------------------------------------------------------
     def write_parquet(self, sink: str | IO[bytes], row_group_size: int = ROW_GROUP_SIZE) -> str:
-        """Write the emails and their digests one row group at a time, so only `row_group_size`
-        emails are ever held as Arrow data on top of the corpus; returns the fingerprint."""
+        """Write the emails, their digests and their BM25 lengths one row group at a time, so
+        only `row_group_size` emails are ever held as Arrow data on top of the corpus; returns
+        the fingerprint. The lengths depend on the content alone: counted here once, every
+        later chunk of every analysis of this corpus reads them instead of counting again."""
+        from tools.ranking import document_lengths  # ranking builds on this module
+
         whole = hashlib.sha256()
         with pq.ParquetWriter(sink, STORED_SCHEMA, compression="zstd") as writer:
             for start in range(0, len(self._emails), row_group_size):
@@ -200,6 +219,8 @@ class Corpus(Sequence[Email]):
                 table = _arrow_table(batch).append_column(
                     DIGEST_FIELD, pa.array(digests, DIGEST_TYPE)
                 )
+                lengths = pa.array(document_lengths(batch), TERMS_TYPE)
+                table = table.append_column(TERMS_FIELD, lengths)
                 writer.write_table(table, row_group_size=row_group_size)
         return whole.hexdigest()
 
@@ -215,11 +236,18 @@ class Corpus(Sequence[Email]):
         end = total if end is None else max(0, min(end, total))
         start = max(0, min(start, end))
         emails: list[Email] = []
-        columns = [name for name in EMAIL_COLUMNS if name in pfile.schema_arrow.names]
+        names = pfile.schema_arrow.names
+        columns = [name for name in EMAIL_COLUMNS if name in names]
+        with_terms = TERMS_FIELD.name in names  # not in a file written before they were stored
+        terms: list[int] | None = [] if with_terms else None
         for span in row_group_spans(pfile.metadata, start, end):  # one group at a time
-            table = pfile.read_row_group(span.index, columns=columns)
-            emails.extend(_emails_from_arrow(table.slice(span.first, span.count)))
-        return cls(emails, offset=start, presorted=True)
+            table = pfile.read_row_group(
+                span.index, columns=[*columns, TERMS_FIELD.name] if with_terms else columns
+            ).slice(span.first, span.count)
+            emails.extend(_emails_from_arrow(table))
+            if terms is not None:
+                terms.extend(table.column(TERMS_FIELD.name).to_pylist())
+        return cls(emails, offset=start, presorted=True, index_terms=terms)
 
     @staticmethod
     def parquet_length(source: str | IO[bytes]) -> int:
@@ -277,7 +305,9 @@ _ARROW_SCHEMA = pa.schema(
 EMAIL_COLUMNS = list(_ARROW_SCHEMA.names)
 DIGEST_TYPE = pa.binary(32)
 DIGEST_FIELD = pa.field("digest", DIGEST_TYPE)  # sha256 of the email's canonical bytes
-STORED_SCHEMA = _ARROW_SCHEMA.append(DIGEST_FIELD)
+TERMS_TYPE = pa.int32()
+TERMS_FIELD = pa.field("index_terms", TERMS_TYPE)  # BM25 length (tools.ranking.document_lengths)
+STORED_SCHEMA = _ARROW_SCHEMA.append(DIGEST_FIELD).append(TERMS_FIELD)
 
 
 def email_digest(email: Email) -> bytes:

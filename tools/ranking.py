@@ -139,6 +139,18 @@ def index_term_counts(lowered: Haystack, block: int = COUNT_BLOCK_RECORDS) -> np
     return np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
 
 
+def document_lengths(emails: Sequence[Email], lowered: Haystack | None = None) -> np.ndarray:
+    """Every email's BM25 length: its index terms, those of the subject counted
+    `SUBJECT_WEIGHT` times. `lowered`: the emails' lowercased search text, when already built.
+    Written with the corpus as its `index_terms` column, so a chunk does not count them again."""
+    if lowered is None:
+        lowered = Haystack.build([email.search_text().lower() for email in emails])
+    subjects = Haystack.build([email.subject.lower() for email in emails])
+    lengths = index_term_counts(lowered)
+    lengths += (SUBJECT_WEIGHT - 1) * index_term_counts(subjects)
+    return lengths
+
+
 def _term_counts(text: str, record_offsets: list[int]) -> np.ndarray:
     data = text.encode("utf-8", "surrogatepass")
     if len(data) == len(text):
@@ -210,6 +222,7 @@ class BM25Index:
         self.ids: list[str] = [email.id for email in self._emails]
         self._position = {email_id: position for position, email_id in enumerate(self.ids)}
         self._lowered = SearchIndex.for_corpus(corpus).lowered  # per email: subject \n body
+        self._stored_lengths: Sequence[int] | None = getattr(corpus, "index_terms", None)
         self._postings: dict[str, tuple[array, array]] = {}  # term -> (positions, frequencies)
         self._lengths: list[int] | None = None  # analysed length of every email
         self._average_length = 0.0
@@ -232,14 +245,16 @@ class BM25Index:
         return self._average_length
 
     def _document_lengths(self) -> list[int]:
-        """Every email's analysed length, counted in one fast pass on first use."""
+        """Every email's analysed length: stored with the corpus (`Corpus.index_terms`, counted
+        once when it was written), else counted in one fast pass on first use."""
         with self._lock:
             if self._lengths is None:
                 started = time.perf_counter()
-                subjects = Haystack.build([email.subject.lower() for email in self._emails])
-                lengths = index_term_counts(self._lowered)
-                lengths += (SUBJECT_WEIGHT - 1) * index_term_counts(subjects)
-                self._lengths = lengths.tolist()
+                stored = self._stored_lengths
+                if stored is not None and len(stored) == len(self.ids):
+                    self._lengths = list(stored)
+                else:
+                    self._lengths = document_lengths(self._emails, self._lowered).tolist()
                 total = sum(self._lengths)
                 self._average_length = total / len(self._lengths) if self._lengths else 0.0
                 logger.debug(

@@ -244,3 +244,53 @@ def test_term_counts_are_the_same_whatever_the_block_size() -> None:
     assert whole == [len(analyze(t)) for t in texts]
     assert index_term_counts(lowered, block=4).tolist() == whole
     assert index_term_counts(lowered, block=1).tolist() == whole
+
+
+def test_a_stored_corpus_ranks_from_its_stored_lengths_exactly_as_from_counted_ones(
+    tmp_path, monkeypatch
+) -> None:
+    """The BM25 lengths written with a corpus (once per content) are the ones a chunk would
+    count, and a chunk read back from Parquet uses them instead of counting."""
+    import tools.ranking as ranking
+    from tools.models import TERMS_FIELD
+
+    rng = random.Random(5)
+    words = [
+        "budget",
+        "pipeline",
+        "approved",
+        "valve",
+        "inspection",
+        "the",
+        "of",
+        "meeting",
+        "prices",
+        "Récap",
+        "naïve",
+    ]
+    emails = [
+        Email(
+            id=f"e{n:03d}",
+            subject=" ".join(rng.choices(words, k=rng.randint(0, 4))),
+            body=" ".join(rng.choices(words, k=rng.randint(0, 40))),
+        )
+        for n in range(60)
+    ]
+    corpus = Corpus(emails)
+    path = tmp_path / "c.parquet"
+    corpus.write_parquet(str(path), row_group_size=7)
+    import pyarrow.parquet as pq
+
+    assert TERMS_FIELD.name in pq.ParquetFile(str(path)).schema_arrow.names
+    counted = {q: BM25Index(corpus.slice(10, 50)).score([q]) for q in ("budget", "valve prices")}
+
+    chunk = Corpus.read_parquet(str(path), 10, 50)
+    assert list(chunk.index_terms) == ranking.document_lengths(chunk).tolist()
+    assert chunk.slice(5, 9).index_terms == chunk.index_terms[5:9]
+
+    def no_counting(*args, **kwargs):
+        raise AssertionError("the stored lengths should have been used")
+
+    monkeypatch.setattr(ranking, "index_term_counts", no_counting)
+    stored = {q: BM25Index(chunk).score([q]) for q in counted}
+    assert stored == counted and all(stored.values())
