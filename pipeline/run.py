@@ -9,10 +9,11 @@
 
 A source whose content is already in the corpus library (`pipeline.library`, keyed on its
 sha256) is not read again: the run uses the stored corpus. A local source has no size limit
-(RLM_MAX_UPLOAD_MB is for browser uploads). Input is checked before any pipeline starts (missing
-file, nothing ingestible, empty query, unknown library id): those exit with code 2 and one line
-on stderr. With --json, stdout carries exactly one JSON
-object; ZenML's own output goes to stderr. Exit code 1 when the run itself failed.
+(RLM_MAX_UPLOAD_MB is for browser uploads). Input is checked before any pipeline starts
+(`pipeline.cli_input`: missing file, nothing ingestible, empty query, unknown library id): those
+exit with code 2 and one line on stderr. With --json, stdout carries exactly one JSON object
+(`pipeline.cli_output`); ZenML's own output goes to stderr. Exit code 1 when the run itself
+failed.
 The model is configured from the environment (OPENAI_API_KEY / OPENAI_BASE_URL, see
 pipeline.agent.llm.resolve_settings) plus --model / --base-url.
 """
@@ -25,24 +26,36 @@ import os
 import secrets
 import sys
 import time
-import zipfile
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import IO, Any
 
 from pipeline import zenml_env
-from pipeline.cost_text import cost_text
+from pipeline.cli_input import (
+    LOCAL_MAX_BYTES,
+    QUICK_CHECK_BYTES,
+    BadInput,
+    budget_of,
+    check_input,
+    file_fingerprint,
+    is_remote,
+    llm_settings,
+    read_plan,
+    resolve_corpus,
+)
+from pipeline.cli_output import corpus_json, readable_summary, result_json
 from pipeline.schemas import ApprovedPlan, Budget, LLMSettings
 from pipeline.steering import FollowUp, Rerun
 
+# What other modules and tests import from here, wherever it now lives.
+__all__ = [
+    "EXIT_BAD_INPUT", "EXIT_RUN_FAILED", "LOCAL_MAX_BYTES", "QUICK_CHECK_BYTES", "BadInput",
+    "add_run_options", "budget_of", "check_input", "corpus_json", "default_run_name",
+    "file_fingerprint", "is_remote", "llm_settings", "main", "parse_args", "read_plan",
+    "readable_summary", "resolve_corpus", "result_json", "run_pipeline",
+]  # fmt: skip
+
 EXIT_RUN_FAILED = 1
 EXIT_BAD_INPUT = 2
-QUICK_CHECK_BYTES = 16 << 20  # files larger than this are checked from their head
-LOCAL_MAX_BYTES = sys.maxsize  # a local path has no upload limit: any file the machine can hold
-
-
-class BadInput(ValueError):
-    """Input the CLI refuses before starting a pipeline."""
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -117,100 +130,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
-def is_remote(source: str) -> bool:
-    """s3://, gs://, ... sources are read through the artifact store's filesystem."""
-    return "://" in source
-
-
-def file_fingerprint(path: str) -> str:
-    """The corpus library's key for `path` (`pipeline.library.fingerprint`: sha256 of a file, or
-    of a folder's files; remembered per path, size and mtime so an unchanged source is not hashed
-    again). One key for every entry point, so a corpus ingested by one is reused by the others."""
-    from pipeline import library
-
-    return library.fingerprint(path)
-
-
 def default_run_name() -> str:
     return f"rlm-{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
-
-
-def check_input(source: str, query: str, max_bytes: int) -> None:
-    """Refuse bad input before a pipeline starts: empty query, missing file, oversized file, a
-    file with no usable email. A large file is judged from its first QUICK_CHECK_BYTES (the
-    readers keep every complete record of a cut file), so the run does not ingest it twice; only
-    when that head yields nothing is the whole file read to be sure."""
-    from tools.ingest import IngestError, check_size, ingest_bytes, ingest_path
-
-    if not query.strip():
-        raise BadInput("the query is empty: pass --query with the question to investigate")
-    if is_remote(source):
-        return  # read by the load_corpus step on the remote stack, which reports problems
-    path = Path(source)
-    if not path.exists():
-        raise BadInput(f"source file not found: {source}")
-    if path.is_dir():  # a folder of mail files: ingest_path reads it
-        try:
-            found = len(ingest_path(str(path), max_bytes=max_bytes).corpus)
-        except IngestError as error:
-            raise BadInput(f"{source}: {error}") from None
-        if found == 0:
-            raise BadInput(f"{source}: no emails could be read from this folder")
-        return
-    if not path.is_file():
-        raise BadInput(f"source is not a file or folder: {source}")
-    try:
-        size = path.stat().st_size
-        check_size(size, path.name, max_bytes)
-        if size > QUICK_CHECK_BYTES and not zipfile.is_zipfile(path):
-            with path.open("rb") as handle:
-                head = handle.read(QUICK_CHECK_BYTES)
-            try:
-                if len(ingest_bytes(head, path.name, max_bytes=max_bytes).corpus):
-                    return
-            except IngestError:
-                pass  # the head alone proves nothing: read the whole file below
-        found = len(ingest_path(str(path), max_bytes=max_bytes).corpus)
-    except IngestError as error:
-        raise BadInput(f"{source}: {error}") from None
-    if found == 0:
-        raise BadInput(f"{source}: no emails could be read from this file")
-
-
-def budget_of(args: argparse.Namespace) -> Budget:
-    return Budget(
-        max_chunks=args.max_chunks,
-        max_iterations=args.max_iterations,
-        max_depth=args.max_depth,
-        max_usd_total=args.max_usd,
-        max_tokens_total=args.max_tokens,
-    )
-
-
-def read_plan(path: str) -> ApprovedPlan:
-    """The reviewed plan in `path`; BadInput saying what is wrong when it cannot be used."""
-    from pydantic import ValidationError
-
-    try:
-        return ApprovedPlan.model_validate_json(Path(path).read_bytes())
-    except OSError as error:
-        raise BadInput(f"cannot read the plan {path}: {error.strerror or error}") from None
-    except ValidationError as error:
-        raise BadInput(f"{path} is not a valid plan: {error.errors()[0]['msg']}") from None
-
-
-def llm_settings(args: argparse.Namespace) -> LLMSettings:
-    from pipeline.agent.llm import LLMConfigError, resolve_settings
-
-    overrides: dict[str, Any] = {}
-    if args.model:
-        overrides["model"] = args.model
-    if args.base_url:
-        overrides.update(base_url=args.base_url, mode="llm")
-    try:
-        return resolve_settings(LLMSettings(**overrides))
-    except LLMConfigError as error:
-        raise BadInput(str(error)) from None
 
 
 def run_pipeline(
@@ -247,148 +168,6 @@ def run_pipeline(
         follow_up=follow_up,
     )
     return str(run.id)
-
-
-def resolve_corpus(args: argparse.Namespace, max_bytes: int) -> tuple[str, str, str | None]:
-    """(source, its sha256, library corpus id or None) for the run; checks the input.
-
-    A source whose content is in the library is not read (not even hashed again when its size
-    and mtime are unchanged): the run reuses the stored corpus."""
-    from pipeline import library
-
-    if not args.query.strip():
-        raise BadInput("the query is empty: pass --query with the question to investigate")
-    if args.corpus:
-        try:
-            entry = library.get(args.corpus)
-        except library.LibraryError as error:
-            raise BadInput(str(error)) from None
-        return entry.source, entry.source_sha256, entry.id
-    source = args.source if is_remote(args.source) else str(Path(args.source).resolve())
-    if not is_remote(source) and not Path(source).exists():
-        raise BadInput(f"source file not found: {source}")
-    try:
-        sha256 = library.fingerprint(source)
-    except OSError as error:
-        raise BadInput(f"{source}: cannot be read ({error.strerror or error})") from None
-    entry = library.find(sha256)
-    if entry is not None:
-        return source, sha256, entry.id
-    check_input(source, args.query, max_bytes)
-    return source, sha256, None
-
-
-def corpus_json(run_id: str) -> dict[str, Any] | None:
-    """Which corpus a run used and whether it came from the library, for --json."""
-    from zenml.client import Client
-
-    from pipeline import library
-    from pipeline.metadata import LIBRARY_KEY
-
-    used = Client().get_pipeline_run(run_id).run_metadata.get(LIBRARY_KEY)
-    if not isinstance(used, dict) or not used.get("corpus_id"):
-        return None
-    result: dict[str, Any] = {"id": used["corpus_id"], "reused": bool(used.get("reused"))}
-    try:
-        entry = library.get(str(used["corpus_id"]))
-    except library.LibraryError:
-        return result
-    return result | entry.model_dump(
-        mode="json", include={"name", "source", "source_sha256", "emails", "uses"}
-    )
-
-
-def result_json(run_id: str) -> dict[str, Any]:
-    """The CLI's JSON contract, read back from the ZenML store."""
-    from pipeline import runs
-    from pipeline.steering import run_links
-
-    view = runs.get_run(run_id)
-    report = runs.load_report(view)
-    chunks = [
-        {
-            "id": c.id,
-            "start": c.start,
-            "end": c.end,
-            "status": c.status,
-            "cached": c.cached,
-            "llm_calls": c.llm_calls,
-            "input_tokens": c.input_tokens,
-            "output_tokens": c.output_tokens,
-            "cost_usd": c.cost_usd,
-            "duration_s": c.duration_s,
-            "started_at": c.started_at.isoformat() if c.started_at else None,
-            "ended_at": c.ended_at.isoformat() if c.ended_at else None,
-            "depth": c.depth,
-            "parent": c.parent,
-            "run_id": c.run_id,
-            "split_reason": c.split_reason or None,
-            "child_run_id": c.child_run_id,
-        }
-        for c in view.chunks
-    ]
-    report_json = None
-    if report is not None:
-        report_json = {
-            "summary": report.summary,
-            "findings": [f.model_dump() for f in report.findings],
-            "cited_ids": report.cited_ids,
-            "failed_chunks": [f.model_dump() for f in report.failed_chunks],
-            "evidence_gaps": report.evidence_gaps,
-            "plan_source": report.plan_source,
-        }
-    totals = report.totals if report is not None else view.totals
-    return {
-        "run_id": view.run_id,
-        "run_name": view.name,
-        "status": view.status,
-        "mode": view.mode,
-        "model": view.model,
-        "error": view.error,
-        "max_depth": view.max_depth,
-        "chunks": chunks,
-        "child_runs": [child.model_dump() for child in view.child_runs],
-        "report": report_json,
-        "totals": totals.model_dump() if totals else None,
-        "corpus": corpus_json(view.run_id),
-        "links": run_links(view.run_id).model_dump(mode="json"),
-    }
-
-
-def readable_summary(result: dict[str, Any], elapsed_s: float) -> str:
-    lines = [
-        f"Run {result['run_name']} ({result['run_id']}): {result['status']} in {elapsed_s:.1f}s, "
-        f"mode {result['mode']} ({result['model']})"
-    ]
-    model = result["model"]
-    corpus = result.get("corpus")
-    if corpus:
-        how = "reused from the library" if corpus["reused"] else "ingested into the library"
-        lines.append(f"  corpus {corpus.get('name', '')} ({corpus['id']}): {how}")
-    for c in result["chunks"]:
-        cost = cost_text(c["cost_usd"], c["cost_usd"] is not None, model)
-        lines.append(
-            f"  {'  ' * (c['depth'] - 1)}{c['id']} emails {c['start']}..{c['end']}: {c['status']}, "
-            f"{c['llm_calls']} calls, {c['input_tokens']}/{c['output_tokens']} tokens, "
-            f"{cost}, {c['duration_s']:.1f}s"
-        )
-    totals = result["totals"]
-    if totals:
-        lines.append(
-            f"  total: {totals['llm_calls']} calls, "
-            f"{totals['input_tokens']}/{totals['output_tokens']} tokens in/out, "
-            f"cost {cost_text(totals['cost_usd'], totals['cost_known'], model)}"
-        )
-    report = result["report"]
-    if report:
-        lines += ["", report["summary"], ""]
-        for n, f in enumerate(report["findings"], 1):
-            lines.append(f"  {n}. [{f['confidence']}] {f['text']} ({', '.join(f['evidence_ids'])})")
-        for f in report["failed_chunks"]:
-            lines.append(f"  FAILED {f['chunk_id']}: {f['error']}")
-    if result.get("error"):
-        lines.append(f"Error: {result['error']}")
-    return "\n".join(lines)
 
 
 def _claim_stdout() -> IO[str]:

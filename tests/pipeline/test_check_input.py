@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import run
+from pipeline import cli_input, run
 from pipeline.run import BadInput, check_input
 
 HEAD = 1 << 16  # a small head keeps the files small
@@ -36,7 +36,7 @@ def lines_to_fill(size: int) -> int:
 
 
 def test_a_large_file_is_judged_from_its_head(tmp_path, monkeypatch):
-    monkeypatch.setattr(run, "QUICK_CHECK_BYTES", HEAD)
+    monkeypatch.setattr(cli_input, "QUICK_CHECK_BYTES", HEAD)
     big = write_jsonl(tmp_path / "big.jsonl", [email_line(n) for n in range(lines_to_fill(HEAD))])
     assert big.stat().st_size > HEAD
 
@@ -48,7 +48,7 @@ def test_a_large_file_is_judged_from_its_head(tmp_path, monkeypatch):
 
 
 def test_a_large_file_with_an_unusable_head_is_read_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(run, "QUICK_CHECK_BYTES", HEAD)
+    monkeypatch.setattr(cli_input, "QUICK_CHECK_BYTES", HEAD)
     junk = ['{"subject": ""}'] * (HEAD // 16 + 1_000)  # no body, no subject
     big = write_jsonl(tmp_path / "late.jsonl", [*junk, email_line(1)])
     assert big.stat().st_size > HEAD
