@@ -20,7 +20,7 @@ Three rules, all general (nothing here knows a particular question):
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -39,9 +39,12 @@ class CutOff:
 
 CUT_OFFS: dict[Breadth, CutOff] = {
     "single": CutOff(max_cited=3, relative_floor=0.5),
-    "several": CutOff(max_cited=5, relative_floor=0.35),
+    "several": CutOff(max_cited=8, relative_floor=0.5),
     "sequence": CutOff(max_cited=8, relative_floor=0.2),
 }
+TIE_COVERAGE = 1.0  # an email matching as much of the question as the best is cited ...
+TIE_FLOOR = 0.1  # ... if it scores this share of the best score ...
+MAX_TIED_CITED = 12  # ... up to this many citations in all
 STRONG_COVERAGE = 0.5  # the best email matches half the question's weight or more
 WEAK_COVERAGE = 0.25  # below this the best email matches little of the question
 SEPARATION_FOR_HIGH = 1.5  # weakest cited score / best uncited score
@@ -69,15 +72,38 @@ def question_breadth(question: str) -> Breadth:
     return "single"
 
 
-def select_citations(ranked: Sequence[tuple[str, float]], breadth: Breadth) -> list[str]:
+def select_citations(
+    ranked: Sequence[tuple[str, float]],
+    breadth: Breadth,
+    coverage: Callable[[str], float] | None = None,
+) -> list[str]:
     """The ids to cite from a best-first (id, score) ranking: within the breadth's cap, scoring
-    at least its relative floor of the best score. Nothing when nothing scored."""
+    at least its relative floor of the best score. Nothing when nothing scored.
+
+    With `coverage` (id -> share of the question's weight the email itself matches), an email
+    that matches nearly as much of the question as the best-covering email within the cap
+    (`TIE_COVERAGE` of it) is cited even below the floor or past the cap, as long as it scores
+    `TIE_FLOOR` of the best, up to `MAX_TIED_CITED` citations in all. BM25 rewards length and
+    repetition, so an answer spread over many short emails that each match the whole question
+    would otherwise be cut to the one long email that repeats its words.
+    """
     if not ranked or ranked[0][1] <= 0:
         return []
     cut = CUT_OFFS[breadth]
-    floor = ranked[0][1] * cut.relative_floor
-    chosen = ranked[: cut.max_cited]
-    return [email_id for email_id, score in chosen if score >= floor and score > 0]
+    top = ranked[0][1]
+    cap = cut.max_cited
+    scored = [(email_id, score) for email_id, score in ranked if score > 0]
+    if coverage is None:
+        return [email_id for email_id, score in scored[:cap] if score >= top * cut.relative_floor]
+    best = max(coverage(email_id) for email_id, _ in scored[:cap])
+    chosen: list[str] = []
+    for rank, (email_id, score) in enumerate(scored):
+        if score < top * TIE_FLOOR or len(chosen) >= max(cap, MAX_TIED_CITED):
+            break
+        tied = best > 0 and coverage(email_id) >= TIE_COVERAGE * best
+        if tied or (rank < cap and score >= top * cut.relative_floor):
+            chosen.append(email_id)
+    return chosen
 
 
 def chunk_confidence(
@@ -117,7 +143,7 @@ def select_report_citations(
     pool = EvidencePool(corpus, question)
     pool.add(candidates)
     ranked = pool.ranked()
-    return select_citations(ranked, question_breadth(question))
+    return select_citations(ranked, question_breadth(question), pool.coverage)
 
 
 def merge_by_confidence(

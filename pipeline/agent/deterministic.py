@@ -209,7 +209,7 @@ class DeterministicPlanner:
     # --- summarize -----------------------------------------------------------------------------
     def summarize(self) -> Finding:
         ranked = [(i, score) for i, score in self.pool.ranked() if len(i) <= EMAIL_ID_CHARS]
-        cited = select_citations(ranked, self.breadth)
+        cited = select_citations(ranked, self.breadth, coverage=self.pool.coverage)
         if not cited:
             searched = ", ".join(sorted(self.searched_terms)) or "the question's terms"
             return Finding(

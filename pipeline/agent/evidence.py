@@ -6,11 +6,14 @@ means the same thing in both modes. An email's relevance is, in order:
 1. BM25 (tools.ranking) of the question's terms, scaled by coverage: the share of the question's
    idf weight the email matches, so an email that mentions several of the question's rare terms
    beats one that repeats a single term;
-2. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
+2. times an answer-type factor: `1 + ANSWER_BOOST` for an email that states the kind of value
+   the question asks for ("how much" -> an amount of money, "how many records" -> a number of
+   records; `answer_types`), checked on the `ANSWER_CHECK_DEPTH` best-scoring emails;
+3. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
    a long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
    worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
    vocabulary of every topic without being evidence of any;
-3. thread propagation: a matched email in the same thread as a stronger one scores at least
+4. thread propagation: a matched email in the same thread as a stronger one scores at least
    `THREAD_SHARE` of that thread's best (a terse "Keep it quiet." reply belongs with its parent).
 
 Highest first; unscored matches after, in date order. Only the matched emails are scored (BM25
@@ -23,6 +26,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer
 from tools.models import Corpus, Email
 from tools.ranking import BM25Index, analyze, query_terms
 
@@ -30,6 +34,7 @@ BULK_PRIOR = 0.5
 SERIES_PRIOR = 0.5
 SERIES_MIN_THREADS = 4  # same sender + subject head in this many threads = a routine series
 THREAD_SHARE = 0.7
+ANSWER_CHECK_DEPTH = 200  # emails (best own scores first) checked for the asked-for value
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tr)\s*:\s*)+", re.IGNORECASE)
 _SUBJECT_HEAD = re.compile(r"\s[-:|]\s|:\s")
@@ -157,6 +162,7 @@ class EvidencePool:
 
     def _scores(self) -> dict[str, float]:
         own = self._coverage_scores()
+        self._boost_answers(own)
         context = self.context
         for email_id in own:
             email = self.chunk.get(email_id)
@@ -172,6 +178,17 @@ class EvidencePool:
             if inherited > scores.get(email_id, 0.0):
                 scores[email_id] = inherited
         return {email_id: score for email_id, score in scores.items() if score > 0}
+
+    def _boost_answers(self, scores: dict[str, float]) -> None:
+        """Scale up (in place) the best-scoring emails that state the asked-for kind of value."""
+        wanted = answer_type(self.question)
+        if not wanted:
+            return
+        best = sorted(scores, key=lambda email_id: -scores[email_id])[:ANSWER_CHECK_DEPTH]
+        for email_id in best:
+            email = self.chunk.get(email_id)
+            if email is not None and states_answer(f"{email.subject}\n{email.body}", wanted):
+                scores[email_id] *= 1.0 + ANSWER_BOOST
 
     def _coverage_scores(self) -> dict[str, float]:
         """BM25 of the question x the fraction of the question's idf weight each email matches."""

@@ -35,8 +35,8 @@ from pipeline.schemas import Budget, ChunkResult, LLMSettings
 from tools.ingest import ingest_path
 from tools.models import Corpus
 
-TARGET_RECALL = 0.85
-TARGET_PRECISION = 0.6
+TARGET_RECALL = 0.8
+TARGET_PRECISION = 0.55
 
 
 @dataclass

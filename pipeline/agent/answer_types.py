@@ -1,0 +1,71 @@
+"""What kind of answer a question asks for, and whether an email's text holds one.
+
+A question that asks "how much" wants an amount of money, "how many <things>" wants a count of
+those things, "what percentage" wants a percentage. An email that matches the question's words
+*and* states such a value is more likely to be the evidence than one that only talks about the
+subject (a classic question-answering cue; nothing here knows a particular corpus).
+`EvidencePool` multiplies the relevance of such emails by `1 + ANSWER_BOOST`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tools.ranking import STOPWORDS, stem, tokenize
+
+ANSWER_BOOST = 1.0  # an email stating the asked-for kind of value counts (1 + this) times
+
+_MONEY_QUESTION = re.compile(
+    r"\bhow much\b|\bwhat (?:was |were |is |are )?(?:the )?"
+    r"(?:price|amount|cost|revenue|profit|loss|fee|value|payment)s?\b",
+    re.IGNORECASE,
+)
+_PERCENT_QUESTION = re.compile(r"\b(?:percentage|percent|what share)\b", re.IGNORECASE)
+_COUNT_QUESTION = re.compile(r"\bhow many ((?:[a-z][a-z'-]* ?){1,3})", re.IGNORECASE)
+_MONEY = re.compile(
+    r"[$€£]\s?\d|\b\d[\d,.]*\s?(?:million|billion|thousand|bn|mm|k)\b|"
+    r"\b\d[\d,.]*\s?[MB]\b|\b\d[\d,.]*\s?(?:usd|eur|gbp|dollars)\b",
+    re.IGNORECASE,
+)
+_PERCENT = re.compile(r"\d\s?%|\d\s?percent\b", re.IGNORECASE)
+_NUMBER_THEN_WORDS = re.compile(r"\b\d[\d,]*\s+((?:[a-z][a-z'-]*\s+){0,2}[a-z][a-z'-]*)")
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """The kinds of value a question asks for (any of them counts) and what is counted."""
+
+    money: bool = False
+    percent: bool = False
+    counted: frozenset[str] = frozenset()  # stems of the thing "how many" asks about
+
+    def __bool__(self) -> bool:
+        return self.money or self.percent or bool(self.counted)
+
+
+def answer_type(question: str) -> AnswerType:
+    """The value kinds `question` asks for; falsy when it asks for none of them."""
+    counted: set[str] = set()
+    for match in _COUNT_QUESTION.finditer(question):
+        words = [w for w in tokenize(match.group(1)) if w not in STOPWORDS]
+        counted.update(stem(word) for word in words[:2])
+    return AnswerType(
+        money=bool(_MONEY_QUESTION.search(question)),
+        percent=bool(_PERCENT_QUESTION.search(question)),
+        counted=frozenset(counted),
+    )
+
+
+def states_answer(text: str, wanted: AnswerType) -> bool:
+    """Whether `text` states a value of a kind `wanted` asks for: an amount of money, a
+    percentage, or a number followed (within three words) by the thing being counted."""
+    if wanted.money and _MONEY.search(text):
+        return True
+    if wanted.percent and _PERCENT.search(text):
+        return True
+    if wanted.counted:
+        for match in _NUMBER_THEN_WORDS.finditer(text.lower()):
+            if wanted.counted & {stem(word) for word in tokenize(match.group(1))}:
+                return True
+    return False
