@@ -155,3 +155,16 @@ def test_emails_matching_the_whole_question_are_cited_past_the_cap_and_below_the
     assert select_citations(ranked, "single") == ["long"]  # without coverage: the floor cuts
     many = [(f"e{n}", 5.0) for n in range(40)]
     assert len(select_citations(many, "single", coverage=lambda _: 0.5)) == MAX_TIED_CITED
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What happened to the Falcon desk after the audit?",
+        "Who were the traders on the Falcon desk?",
+        "List the approvals the Falcon trade received.",
+        "How did the Falcon dispute unfold over the months?",
+    ],
+)
+def test_aggregation_and_timeline_wording_asks_for_a_sequence(question):
+    assert question_breadth(question) == "sequence"
