@@ -168,3 +168,16 @@ def test_emails_matching_the_whole_question_are_cited_past_the_cap_and_below_the
 )
 def test_aggregation_and_timeline_wording_asks_for_a_sequence(question):
     assert question_breadth(question) == "sequence"
+
+
+def test_ranking_bench_scores_average_precision_and_recall_at_depth():
+    from data.sample import LabelledQuery
+    from tests.bench.eval_ranking import RankingScore
+
+    query = LabelledQuery(
+        id="x1", kind="needle", question="Q?", answer="A.", relevant_ids=["a", "b", "c"]
+    )
+    score = RankingScore(query, ranks=[0, 2, 9])
+    assert score.average_precision == pytest.approx((1 / 1 + 2 / 3 + 3 / 10) / 3)
+    assert score.found_within(5) == 2 and score.found_within(10) == 3
+    assert RankingScore(query, ranks=[]).average_precision == 0.0
