@@ -193,6 +193,10 @@ class Corpus(Sequence[Email]):
             raise KeyError(f"unknown email field {name!r}")
         return [getattr(email, name) for email in self._emails]
 
+    def column_range(self, name: str, start: int, end: int) -> list[Any]:
+        """One field of the emails at positions [start, end), in corpus order."""
+        return self.column(name)[start:end]
+
     def fingerprint(self) -> str:
         """A sha256 over the sha256 of every field of every email, in order: equal content,
         equal fingerprint."""

@@ -94,6 +94,18 @@ class StoredCorpus(Corpus):
         with self._opener() as handle:
             return column_values(pq.read_table(handle, columns=[name]).column(name))
 
+    def column_range(self, name: str, start: int, end: int) -> list[Any]:
+        """One field of the emails at positions [start, end), reading only their row groups."""
+        if name not in Email.model_fields:
+            raise KeyError(f"unknown email field {name!r}")
+        values: list[Any] = []
+        with self._opener() as handle:
+            pfile = pq.ParquetFile(handle)
+            for span in row_group_spans(pfile.metadata, max(0, start), min(end, len(self))):
+                column = pfile.read_row_group(span.index, columns=[name]).column(0)
+                values += column.slice(span.first, span.count).to_pylist()
+        return values
+
     def get(self, email_id: str) -> Email | None:
         return self.get_many([email_id]).get(email_id)
 

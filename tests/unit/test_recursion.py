@@ -41,6 +41,7 @@ from pipeline.schemas import (
     RunTotals,
 )
 from tools.models import Corpus, Email
+from tools.stored import StoredCorpus, corpus_summary
 
 LIMIT = SPLIT_CANDIDATES_FACTOR * 12
 
@@ -152,6 +153,27 @@ def test_a_child_plans_its_slice_with_tree_ids_and_whole_corpus_positions() -> N
     assert plan.chunks[0].start == 100 and plan.chunks[-1].end == 250
     for spec in plan.chunks:
         assert spec.fingerprint == corpus.range_fingerprint(spec.start, spec.end)
+
+
+def test_a_child_plans_a_stored_corpus_from_its_own_rows_read_once(tmp_path) -> None:
+    corpus = _corpus(400)
+    corpus.write_parquet(str(tmp_path / "c.parquet"), row_group_size=64)
+    stored = StoredCorpus.from_file(tmp_path / "c.parquet", corpus_summary(corpus))
+    assert stored.column_range("date", 100, 250) == corpus.column("date")[100:250]
+    assert stored.column_range("id", 390, 500) == corpus.column("id")[390:]
+    reads: list[tuple[str, int, int]] = []
+    read = stored.column_range
+
+    def counted(name: str, start: int, end: int) -> list:
+        reads.append((name, start, end))
+        return read(name, start, end)
+
+    stored.column_range = counted  # type: ignore[method-assign]
+    stored.column = None  # type: ignore[assignment]  # a child never reads a whole column
+    plan, _ = make_plan(stored, "q", 3, LLMSettings(), span=[100, 250], id_prefix="chunk_01_")
+    expected, _ = make_plan(corpus, "q", 3, LLMSettings(), span=[100, 250], id_prefix="chunk_01_")
+    assert plan == expected
+    assert reads and len(reads) == len(set(reads)) and all(r[1:] == (100, 250) for r in reads)
 
 
 def _child_report() -> Report:
