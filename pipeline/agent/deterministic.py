@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from pipeline.agent.citation import chunk_confidence, question_breadth, select_citations
 from pipeline.agent.dates import question_date_range
@@ -288,11 +289,19 @@ def _people_named(question: str, chunk: Corpus) -> list[str]:
     found: dict[str, int] = {}
     for email in chunk:
         for who in (email.sender, *email.recipients):
-            name = who.split("<", 1)[0].strip().strip('"') if "<" in who else ""
-            parts = [p.lower() for p in _NAME_TOKEN.findall(name)]
-            if len(parts) >= 2 and words & set(parts):
-                found[name] = found.get(name, 0) + len(words & set(parts))
+            name, count, parts = _display_name(who)
+            if count >= 2 and words & parts:
+                found[name] = found.get(name, 0) + len(words & parts)
     return sorted(found, key=lambda n: (-found[n], n))
+
+
+@lru_cache(maxsize=1 << 16)
+def _display_name(address: str) -> tuple[str, int, frozenset[str]]:
+    """The display name of `"Jane Doe" <jd@x>`, how many words it has and those words
+    lowercased (remembered: a chunk names the same correspondents thousands of times)."""
+    name = address.split("<", 1)[0].strip().strip('"') if "<" in address else ""
+    parts = [p.lower() for p in _NAME_TOKEN.findall(name)]
+    return name, len(parts), frozenset(parts)
 
 
 def _describe(email: Email) -> str:

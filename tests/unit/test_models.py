@@ -122,3 +122,31 @@ def test_column_values_equal_pyarrow_for_utc_timestamps_and_nulls(unit):
         values = stamps if kind != pa.string() else ["a", None, "b"]
         array = pa.chunked_array([pa.array(values[:2], kind), pa.array(values[2:], kind)])
         assert column_values(array) == array.to_pylist()
+
+
+def test_reading_pauses_the_collector_only_while_it_reads_and_restores_its_state(
+    tmp_path, monkeypatch
+):
+    import gc
+
+    import tools.models as models
+
+    path = tmp_path / "c.parquet"
+    Corpus(make(8)).write_parquet(str(path))
+    seen: list[bool] = []
+    original = models._emails_from_columns
+
+    def spy(table):
+        seen.append(gc.isenabled())
+        return original(table)
+
+    monkeypatch.setattr(models, "_emails_from_columns", spy)
+    assert gc.isenabled()
+    assert len(Corpus.read_parquet(str(path))) == 8
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        Corpus.read_parquet(str(path))
+        assert not gc.isenabled()  # a collector someone else turned off stays off
+    finally:
+        gc.enable()
