@@ -91,6 +91,13 @@ def test_second_analysis_reuses_the_corpus_without_reading_the_source(
     second = corpus_json(second_run)
     assert second is not None and second["reused"] is True and second["id"] == first["id"]
     assert library.get(first["id"]).uses == 2
+    # What depends on the content alone was stored with it once: every slice of the reused
+    # corpus carries its emails' BM25 lengths, equal to counting them again.
+    from tools.ranking import document_lengths
+
+    chunk = library.corpus_artifact(first["id"]).load().slice(10, 60)
+    assert chunk.index_terms is not None and len(chunk.index_terms) == len(chunk) == 50
+    assert list(chunk.index_terms) == document_lengths(chunk).tolist()
 
     from pipeline import runs
 
