@@ -5,6 +5,12 @@ those things, "what percentage" wants a percentage. An email that matches the qu
 *and* states such a value is more likely to be the evidence than one that only talks about the
 subject (a classic question-answering cue; nothing here knows a particular corpus).
 `EvidencePool` multiplies the relevance of such emails by `1 + ANSWER_BOOST`.
+
+Whatever the question asks, evidence states things (an amount, a percentage, a date) where a
+look-alike email talks about the same topic in general terms: `concrete_values` counts the
+distinct values an email states (header lines of quoted or forwarded mail, such as "Sent: May
+14, 2001", do not count) and `EvidencePool` multiplies relevance by up to `1 + VALUE_BOOST`,
+reached at `VALUE_CAP` values.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from dataclasses import dataclass
 from tools.ranking import STOPWORDS, stem, tokenize
 
 ANSWER_BOOST = 1.0  # an email stating the asked-for kind of value counts (1 + this) times
+VALUE_BOOST = 1.0  # an email stating VALUE_CAP or more distinct values counts (1 + this) times
+VALUE_CAP = 4
 
 _MONEY_QUESTION = re.compile(
     r"\bhow much\b|\bwhat (?:was |were |is |are )?(?:the )?"
@@ -29,6 +37,23 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 _PERCENT = re.compile(r"\d\s?%|\d\s?percent\b", re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b|"
+    r"\b\d{1,2}\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b|"
+    r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b",
+    re.IGNORECASE,
+)
+_VALUES = (  # whole values, so that "$4.9M" and "$4.1M" or "40%" and "20%" count apart
+    re.compile(
+        r"[$€£]\s?\d[\d,.]*(?:\s?(?:million|billion|thousand|bn|mm|[kmb])\b)?|"
+        r"\b\d[\d,.]*\s?(?:million|billion|thousand|bn|mm|usd|eur|gbp|dollars)\b|"
+        r"\b\d[\d,.]*\s?[MB]\b",
+        re.IGNORECASE,
+    ),
+    re.compile(r"\b\d[\d,.]*\s?(?:%|percent\b)", re.IGNORECASE),
+    _DATE,
+)
+_HEADER_LINE = re.compile(r"^[ \t>]*(?:sent|date|from|to|cc|bcc|subject)\s*:.*$", re.I | re.M)
 _NUMBER_THEN_WORDS = re.compile(r"\b\d[\d,]*\s+((?:[a-z][a-z'-]*\s+){0,2}[a-z][a-z'-]*)")
 
 
@@ -69,3 +94,20 @@ def states_answer(text: str, wanted: AnswerType) -> bool:
             if wanted.counted & {stem(word) for word in tokenize(match.group(1))}:
                 return True
     return False
+
+
+def concrete_values(text: str) -> int:
+    """How many distinct amounts of money, percentages and dates `text` states, not counting
+    the header lines of quoted or forwarded mail ("Sent: Monday, May 14, 2001")."""
+    text = _HEADER_LINE.sub("", text)
+    found = {
+        " ".join(match.group().lower().split())
+        for pattern in _VALUES
+        for match in pattern.finditer(text)
+    }
+    return len(found)
+
+
+def value_factor(text: str) -> float:
+    """1 + `VALUE_BOOST` x min(values stated, `VALUE_CAP`) / `VALUE_CAP`."""
+    return 1.0 + VALUE_BOOST * min(concrete_values(text), VALUE_CAP) / VALUE_CAP

@@ -38,7 +38,7 @@ class CutOff:
 
 
 CUT_OFFS: dict[Breadth, CutOff] = {
-    "single": CutOff(max_cited=3, relative_floor=0.5),
+    "single": CutOff(max_cited=5, relative_floor=0.3),
     "several": CutOff(max_cited=8, relative_floor=0.5),
     "sequence": CutOff(max_cited=8, relative_floor=0.2),
 }

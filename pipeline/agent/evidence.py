@@ -8,7 +8,10 @@ means the same thing in both modes. An email's relevance is, in order:
    beats one that repeats a single term;
 2. times an answer-type factor: `1 + ANSWER_BOOST` for an email that states the kind of value
    the question asks for ("how much" -> an amount of money, "how many records" -> a number of
-   records; `answer_types`), checked on the `ANSWER_CHECK_DEPTH` best-scoring emails;
+   records; `answer_types`), and a value factor of up to `1 + VALUE_BOOST` for an email that
+   states concrete values at all (amounts, percentages, dates: evidence states things where a
+   look-alike talks about the topic), both checked on the `ANSWER_CHECK_DEPTH` best-scoring
+   emails;
 3. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
    a long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
    worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
@@ -27,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
-from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer
+from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer, value_factor
 from tools.models import Corpus, Email
 from tools.ranking import BM25Index, analyze, query_terms
 
@@ -188,14 +191,17 @@ class EvidencePool:
         return {email_id: score for email_id, score in scores.items() if score > 0}
 
     def _boost_answers(self, scores: dict[str, float]) -> None:
-        """Scale up (in place) the best-scoring emails that state the asked-for kind of value."""
+        """Scale up (in place) the best-scoring emails that state the asked-for kind of value,
+        and those that state concrete values at all (`value_factor`)."""
         wanted = answer_type(self.question)
-        if not wanted:
-            return
         best = sorted(scores, key=lambda email_id: -scores[email_id])[:ANSWER_CHECK_DEPTH]
         for email_id in best:
             email = self.chunk.get(email_id)
-            if email is not None and states_answer(f"{email.subject}\n{email.body}", wanted):
+            if email is None:
+                continue
+            text = f"{email.subject}\n{email.body}"
+            scores[email_id] *= value_factor(text)
+            if wanted and states_answer(text, wanted):
                 scores[email_id] *= 1.0 + ANSWER_BOOST
 
     def _coverage_scores(self) -> dict[str, float]:

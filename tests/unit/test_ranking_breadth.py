@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from pipeline.agent import answer_types
 from pipeline.agent.answer_types import answer_type, states_answer
 from pipeline.agent.citation import (
     CUT_OFFS,
@@ -82,7 +83,8 @@ def test_states_answer_needs_the_asked_for_kind_of_value(question, text, states)
     assert states_answer(text, answer_type(question)) is states
 
 
-def test_an_email_stating_the_amount_outranks_one_only_about_the_subject():
+def test_an_email_stating_the_amount_outranks_one_only_about_the_subject(monkeypatch):
+    monkeypatch.setattr(answer_types, "VALUE_BOOST", 0.0)  # the answer-type factor alone
     talk = Email(id="talk", subject="Falcon desk earnings", body="Falcon desk earnings look good.")
     amount = Email(id="amount", subject="Falcon desk earnings", body="Falcon desk earned $3.2M.")
     corpus = Corpus([talk, amount, *_filler(6)])
@@ -148,7 +150,7 @@ def test_a_needle_question_stays_short_and_puts_the_needle_first():
 
 def test_emails_matching_the_whole_question_are_cited_past_the_cap_and_below_the_floor():
     # One long email repeats the terms (high BM25); short ones match just as much of the question.
-    ranked = [("long", 10.0), *[(f"short-{n}", 3.0 - n * 0.1) for n in range(6)], ("part", 2.0)]
+    ranked = [("long", 10.0), *[(f"short-{n}", 2.5 - n * 0.1) for n in range(6)], ("part", 2.0)]
     coverage = {"long": 0.8, "part": 0.3, **{f"short-{n}": 0.8 for n in range(6)}}
     cited = select_citations(ranked, "single", coverage=coverage.get)
     assert cited == ["long", *[f"short-{n}" for n in range(6)]]
