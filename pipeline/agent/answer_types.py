@@ -10,7 +10,8 @@ Whatever the question asks, evidence states things (an amount, a percentage, a d
 look-alike email talks about the same topic in general terms: `concrete_values` counts the
 distinct values an email states (header lines of quoted or forwarded mail, such as "Sent: May
 14, 2001", do not count) and `EvidencePool` multiplies relevance by up to `1 + VALUE_BOOST`,
-reached at `VALUE_CAP` values.
+reached at `VALUE_CAP` values, counting only the part of the email (its own text, or the text
+it quotes) that holds a question term.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tools.ranking import STOPWORDS, stem, tokenize
+from tools.ranking import STOPWORDS, analyze, stem, tokenize
+from tools.threads import split_quoted
 
 ANSWER_BOOST = 1.0  # an email stating the asked-for kind of value counts (1 + this) times
 VALUE_BOOST = 1.0  # an email stating VALUE_CAP or more distinct values counts (1 + this) times
@@ -108,6 +110,11 @@ def concrete_values(text: str) -> int:
     return len(found)
 
 
-def value_factor(text: str) -> float:
-    """1 + `VALUE_BOOST` x min(values stated, `VALUE_CAP`) / `VALUE_CAP`."""
+def value_factor(text: str, terms: frozenset[str] | None = None) -> float:
+    """1 + `VALUE_BOOST` x min(values stated, `VALUE_CAP`) / `VALUE_CAP`. With `terms` (index
+    terms, as `tools.ranking.analyze` gives them) only the parts of `text` holding one of them
+    count: its own text and the quoted or forwarded text after it (`tools.threads.split_quoted`)
+    are read apart, so a reply's own figures do not count for the question its quote answers."""
+    if terms is not None:
+        text = "\n".join(part for part in split_quoted(text) if not terms.isdisjoint(analyze(part)))
     return 1.0 + VALUE_BOOST * min(concrete_values(text), VALUE_CAP) / VALUE_CAP

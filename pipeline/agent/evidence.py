@@ -10,8 +10,8 @@ means the same thing in both modes. An email's relevance is, in order:
    the question asks for ("how much" -> an amount of money, "how many records" -> a number of
    records; `answer_types`), and a value factor of up to `1 + VALUE_BOOST` for an email that
    states concrete values at all (amounts, percentages, dates: evidence states things where a
-   look-alike talks about the topic), both checked on the `ANSWER_CHECK_DEPTH` best-scoring
-   emails;
+   look-alike talks about the topic) in the part (own text or quote) holding the question's
+   terms, both checked on the `ANSWER_CHECK_DEPTH` best-scoring emails;
 3. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
    a long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
    worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
@@ -194,13 +194,14 @@ class EvidencePool:
         """Scale up (in place) the best-scoring emails that state the asked-for kind of value,
         and those that state concrete values at all (`value_factor`)."""
         wanted = answer_type(self.question)
+        terms = frozenset(term for word in self.terms for term in analyze(word))
         best = sorted(scores, key=lambda email_id: -scores[email_id])[:ANSWER_CHECK_DEPTH]
         for email_id in best:
             email = self.chunk.get(email_id)
             if email is None:
                 continue
             text = f"{email.subject}\n{email.body}"
-            scores[email_id] *= value_factor(text)
+            scores[email_id] *= value_factor(text, terms)
             if wanted and states_answer(text, wanted):
                 scores[email_id] *= 1.0 + ANSWER_BOOST
 

@@ -48,6 +48,18 @@ def test_value_factor_grows_with_the_values_stated_up_to_its_cap():
     assert factors[VALUE_CAP] == factors[-1] == 1.0 + answer_types.VALUE_BOOST
 
 
+def test_only_the_part_holding_a_question_term_counts():
+    terms = frozenset({"harbor", "stak"})
+    reply = (
+        "Our exposure is $34 million; numbers moved 56% since May 2.\n\n"
+        "-----Original Message-----\nFrom: Ann\n> The Harbor stake wire goes to account X-12."
+    )
+    assert value_factor(reply) > 1.0  # the reply's own figures, read without the question
+    assert value_factor(reply, terms) == 1.0  # ... are not about the quoted Harbor stake
+    own = "We sold the Harbor stake for $40M on June 28.\n\n> Any news on lunch?"
+    assert value_factor(own, terms) == value_factor("$40M on June 28.") > 1.0
+
+
 def _decoy_and_evidence() -> Corpus:
     """A decoy repeating the question's words without stating anything, and the evidence that
     uses other words for most of it but states the terms; filler gives the terms their idf."""
