@@ -5,7 +5,6 @@ without sign-in."""
 from __future__ import annotations
 
 import ipaddress
-import os
 import subprocess
 import time
 import urllib.request
@@ -15,6 +14,7 @@ import psutil
 import pytest
 
 from tests.browser import free_port
+from tests.child_env import child_env
 
 pytestmark = [pytest.mark.slow]
 
@@ -23,7 +23,7 @@ RUN_UI = REPO_ROOT / "run_ui.sh"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     return env | {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"), **extra}
 
 

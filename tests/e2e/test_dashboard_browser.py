@@ -8,7 +8,6 @@ only loopback requests (tests never use the network)."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pytest
 
 from pipeline import dashboard
 from tests.browser import free_port, launch_chromium, workbench_server
+from tests.child_env import child_env
 from ui.components.dashboard_links import LINK_TEXT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -33,7 +33,7 @@ LOOPBACK = ("http://127.0.0.1", "http://localhost")
 @pytest.fixture
 def store_with_run(tmp_path: Path) -> tuple[dict[str, str], dict]:
     """A fresh store holding one finished 3-chunk deterministic run (made with the CLI)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env["ZENML_CONFIG_PATH"] = str(tmp_path / "zenml")
     completed = subprocess.run(
         [sys.executable, "-m", "pipeline.run", "--source", str(SAMPLE), "--query",

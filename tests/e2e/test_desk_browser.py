@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -16,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 from tests.e2e.test_workbench_browser import _check_page
 from ui.components.pin_controls import key_id
 
@@ -29,7 +29,7 @@ QUERY = "Who sent the key accounts pricing spreadsheet outside the company?"
 @pytest.fixture
 def desk_env(tmp_path: Path) -> dict[str, str]:
     """A fresh ZenML store and state folder holding one finished deterministic run."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env |= {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
         "RLM_DESK_DIR": str(tmp_path / "state"),
@@ -165,7 +165,7 @@ def test_an_edited_plan_is_approved_and_used_by_the_run_in_chromium(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=60_000)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env |= {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
         "RLM_DESK_DIR": str(tmp_path / "desk"),

@@ -5,12 +5,12 @@ cell shows its model calls, and an RLM cell opens its run's report."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 from tests.fakes.llm_server import FakeLLMServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -55,7 +55,7 @@ def test_launch_an_evaluation_and_open_its_cells_in_chromium(tmp_path):
     expect.set_options(timeout=60_000)
     questions = tmp_path / "one_question.json"
     questions.write_text(json.dumps([QUESTION]), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     with FakeLLMServer() as server:
         env |= {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"), "OPENAI_BASE_URL": server.base_url,
                 "PYTHONUNBUFFERED": "1"}  # fmt: skip

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,7 +39,7 @@ def workbench(tmp_path: Path) -> Iterator[str]:
     """The app on a free loopback port, deterministic (no model), with a data root."""
     data_root = tmp_path / "mailboxes"
     write_enron_tree(data_root / "enron_maildir")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env |= {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
         "RLM_DATA_DIR": str(data_root),

@@ -5,7 +5,6 @@ dashboard (per depth) and the Report (sub-chunks behind a finding)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ import pytest
 from data.generate import generate
 from data.storyline import QUESTION
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 from tests.e2e.test_workbench_browser import _check_page, _open
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture
 def workbench(tmp_path: Path) -> Iterator[str]:
     """The app on a free loopback port, with no model configured (deterministic runs)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env |= {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"), "PYTHONUNBUFFERED": "1"}
     with workbench_server(env, tmp_path / "streamlit.log") as url:
         yield url

@@ -5,7 +5,6 @@ means shared use), so it brings its own; its launch is in the audit log and on t
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ import pytest
 
 from pipeline import audit
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 from tests.fakes.llm_server import FakeLLMServer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,7 +26,7 @@ PATHS = ["", "report", "trajectories", "cost", "runs"]
 
 @pytest.fixture
 def workbench(tmp_path: Path) -> Iterator[tuple[str, FakeLLMServer]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     with FakeLLMServer(latency_ms=10) as server:
         env |= {
             "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),

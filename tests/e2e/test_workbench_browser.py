@@ -5,13 +5,13 @@ dashboard; nothing executes, and the API key never reaches a page."""
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.browser import launch_chromium, workbench_server
+from tests.child_env import child_env
 from tests.fakes.gate import RequestGate
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -56,7 +56,7 @@ def _corpus(path: Path) -> Path:
 @pytest.fixture
 def workbench(tmp_path: Path) -> Iterator[tuple[str, FakeLLMServer]]:
     """The app on a free loopback port, its model pointed at a FakeLLMServer that demands SECRET."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     with FakeLLMServer(api_key=SECRET, latency_ms=20) as server:
         env |= {
             "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),

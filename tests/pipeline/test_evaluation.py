@@ -7,7 +7,6 @@ with one more question computes only the new cells; a question set citing unknow
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 from data.sample import QUERIES_PATH, SAMPLE_PATH
 from pipeline.aggregate import percentile
+from tests.child_env import child_env
 from tests.fakes.llm_server import FakeLLMServer
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
@@ -33,7 +33,7 @@ def _question_file(folder: Path, ids: list[str]) -> Path:
 
 
 def _evaluate(zenml_store: Path, server: FakeLLMServer, questions: Path, *extra: str):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env |= {"ZENML_CONFIG_PATH": str(zenml_store), "OPENAI_BASE_URL": server.base_url}
     command = [sys.executable, "-m", "pipeline.evaluate", "--source", str(SAMPLE_PATH),
                "--questions", str(questions), "--max-chunks", "2", "--max-iterations", "3",

@@ -26,6 +26,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline.schemas import Budget, LLMSettings
 from tests.browser import free_port
+from tests.child_env import child_env
 from tests.reliability.test_crash_and_concurrency import HELD_LATENCY_MS
 from tests.reliability.test_pipeline_faults_and_secrets import LAUNCH_TIMEOUT_S, wait_for
 from ui import routes
@@ -47,7 +48,7 @@ def _reset_zenml() -> None:
 @pytest.fixture
 def team_server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(URL, service-account API key) of a real ZenML server with logins on, stopped after."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env["ZENML_CONFIG_PATH"] = str(tmp_path / "server")
     made = subprocess.run(
         [sys.executable, "-m", "pipeline.dashboard", "--create-api-key", "rlm-workbench"],

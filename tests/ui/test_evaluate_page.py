@@ -17,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from pipeline import launch
 from pipeline.launch import LaunchHandle
+from tests.child_env import child_env
 from ui import routes, state
 
 pytestmark = pytest.mark.pipeline
@@ -45,7 +46,7 @@ def finished_evaluation(zenml_store: Path, tmp_path_factory) -> dict:
     chosen = [q for q in json.loads(QUESTIONS.read_text()) if q["id"] in ("q02", "q11")]
     path = tmp_path_factory.mktemp("eval-ui") / "two.json"
     path.write_text(json.dumps(chosen))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RLM_"))}
+    env = child_env()
     env["ZENML_CONFIG_PATH"] = str(zenml_store)
     completed = subprocess.run(
         [sys.executable, "-m", "pipeline.evaluate", "--source", str(SAMPLE), "--questions",
