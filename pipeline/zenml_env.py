@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline import state_folder
+from pipeline import ast_guard, state_folder
 
 REPO_ROOT = state_folder.REPO_ROOT
 DEFAULT_CONFIG_PATH = state_folder.STATE_ROOT / "zenml"
@@ -22,6 +22,7 @@ def configure(config_path: str | os.PathLike[str] | None = None) -> Path:
     """Set the ZenML environment variables for this process (and its children); return the
     config folder. An explicit `config_path` wins over an inherited ZENML_CONFIG_PATH."""
     state_folder.restrict_umask()
+    ast_guard.install()  # ZenML parses step sources in many threads at once
     path = Path(config_path or os.environ.get("ZENML_CONFIG_PATH") or DEFAULT_CONFIG_PATH)
     state_folder.make_private_dir(path)
     os.environ["ZENML_CONFIG_PATH"] = str(path)

@@ -17,6 +17,12 @@ from typing import Annotated, Any
 # process orchestrates the run, which always imports this module.
 os.environ.setdefault("ZENML_PARAMETER_SIZE_THRESHOLD", "65536")
 
+from pipeline import ast_guard  # noqa: E402
+
+# Whichever process orchestrates the run (a local one, or a step container on a cluster) imports
+# this module, so this is where concurrent step compilation becomes safe (see `ast_guard`).
+ast_guard.install()
+
 from zenml import log_metadata, pipeline  # noqa: E402
 from zenml.client import Client  # noqa: E402
 from zenml.enums import ExecutionMode  # noqa: E402
