@@ -51,7 +51,7 @@ class CorpusMaterializer(BaseMaterializer):
         def opener() -> IO[bytes]:
             return store.open(parquet_path, "rb")
 
-        return StoredCorpus(opener, summary)
+        return StoredCorpus(opener, summary, path=parquet_path)
 
     def save(self, data: Corpus) -> None:
         fingerprint = None  # a stored corpus has it in its summary

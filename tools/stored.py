@@ -41,9 +41,16 @@ class StoredCorpus(Corpus):
     """
 
     def __init__(
-        self, opener: Opener, summary: dict[str, Any], *, offset: int = 0, keep: object = None
+        self,
+        opener: Opener,
+        summary: dict[str, Any],
+        *,
+        offset: int = 0,
+        keep: object = None,
+        path: str | None = None,
     ):
         self._opener = opener
+        self.path = path  # where the file is, when that is a path (another process may read it)
         self._keep = keep  # e.g. the temporary directory holding the file, removed with us
         self._summary = summary
         self._lock = threading.Lock()
@@ -67,7 +74,7 @@ class StoredCorpus(Corpus):
     ) -> StoredCorpus:
         """A stored corpus over a local Parquet file; `keep` is held as long as the corpus is."""
         file_path = Path(path)
-        return cls(lambda: file_path.open("rb"), summary, keep=keep)
+        return cls(lambda: file_path.open("rb"), summary, keep=keep, path=str(file_path))
 
     def open_parquet(self) -> IO[bytes]:
         """The Parquet file itself, for copying it elsewhere without loading it."""

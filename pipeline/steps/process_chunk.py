@@ -9,6 +9,8 @@ Progress is written as step metadata while the loop runs (throttled), which is w
 Before loading its slice a chunk reserves its estimated memory (`pipeline.memory`): on the local
 orchestrator, where chunk steps share one process, big chunks take turns instead of all holding
 their slices at once.
+A chunk of at least 20,000 emails runs its loop in a worker process (`pipeline.chunk_processes`),
+so concurrent chunks use every core instead of sharing one through the GIL.
 Fault injection for tests: `RLM_FAIL_CHUNKS=chunk_01,chunk_03` makes those chunks raise on every
 attempt (retries included).
 """
@@ -25,6 +27,7 @@ from typing import Annotated, Any
 from zenml import log_metadata, step
 from zenml.config import CachePolicy, StepRetryConfig
 
+from pipeline import chunk_processes
 from pipeline.agent.budget import ChunkProgress
 from pipeline.agent.loop import run_chunk
 from pipeline.agent.schemas import Trajectory, TrajectoryEvent
@@ -60,6 +63,9 @@ class ProgressReporter:
         self.last_write = self.started
 
     def __call__(self, event: TrajectoryEvent, progress: ChunkProgress) -> None:
+        self.progress(progress)
+
+    def progress(self, progress: ChunkProgress) -> None:
         now = time.monotonic()
         if now - self.last_write < PROGRESS_INTERVAL_S:
             return
@@ -140,17 +146,27 @@ def process_chunk(
             f"{spec.id}: emails {spec.start}..{spec.end} no longer match the plan's fingerprint"
         )
     needed = estimate_chunk_bytes(corpus, spec.start, spec.end)
+    loop_args: dict[str, Any] = {
+        "chunk_id": spec.id,
+        "query": query,
+        "sub_question": spec.sub_question,
+        "settings": llm,
+        "budget": budget,
+        "may_split": may_split,
+    }
     with CHUNK_MEMORY.reserve(needed, on_wait=lambda held: reporter.waiting(needed, held)):
-        result, trajectory = run_chunk(
-            corpus.slice(spec.start, spec.end),
-            chunk_id=spec.id,
-            query=query,
-            sub_question=spec.sub_question,
-            settings=llm,
-            budget=budget,
-            on_event=reporter,
-            may_split=may_split,
-        )
+        if chunk_processes.should_use(corpus, spec.start, spec.end):
+            result, trajectory = chunk_processes.pool().run(
+                chunk_processes.local_parquet(corpus) or "",
+                spec.start,
+                spec.end,
+                on_progress=reporter.progress,
+                **loop_args,
+            )
+        else:
+            result, trajectory = run_chunk(
+                corpus.slice(spec.start, spec.end), on_event=reporter, **loop_args
+            )
     result = result.model_copy(update={"depth": depth, "parent": parent})
     reporter.finish(result)
     return result, trajectory
