@@ -1,11 +1,14 @@
 """Which emails a deterministic finding cites, how sure it is, and which cited ids a report keeps.
 
-Three rules, all general (nothing here knows a particular question):
+Four rules, all general (nothing here knows a particular question):
 
 - breadth: a question asking for a sequence or a whole ("trace", "in what order", "each",
   "in total", "month by month", "escalate") needs many emails; one with several wh-parts
   ("who ..., and what ...") needs a few; a plain question needs one or two. `question_breadth`
   reads that from the wording and `CUT_OFFS` turns it into a cap and a relative score floor;
+- thread-mates: a sequence question's answer often runs along a thread (a warning, the replies
+  deferring it, the escalation), so an email in the thread of a cited email that itself matches
+  `THREAD_MATE_COVERAGE` of the best cited coverage is cited too, up to `MAX_THREAD_MATES` more;
 - a chunk's confidence comes from absolute strength: how much of the question its best email
   covers (a ratio, so it compares across chunks whose BM25 scales differ) and how clearly the
   cited emails stand above the rest;
@@ -45,6 +48,8 @@ CUT_OFFS: dict[Breadth, CutOff] = {
 TIE_COVERAGE = 1.0  # an email matching as much of the question as the best is cited ...
 TIE_FLOOR = 0.1  # ... if it scores this share of the best score ...
 MAX_TIED_CITED = 12  # ... up to this many citations in all
+THREAD_MATE_COVERAGE = 0.3  # a sequence question also cites cited emails' thread-mates ...
+MAX_THREAD_MATES = 4  # ... matching this share of the best cited coverage, this many at most
 STRONG_COVERAGE = 0.5  # the best email matches half the question's weight or more
 WEAK_COVERAGE = 0.25  # below this the best email matches little of the question
 SEPARATION_FOR_HIGH = 1.5  # weakest cited score / best uncited score
@@ -78,6 +83,7 @@ def select_citations(
     ranked: Sequence[tuple[str, float]],
     breadth: Breadth,
     coverage: Callable[[str], float] | None = None,
+    thread_of: Callable[[str], str] | None = None,
 ) -> list[str]:
     """The ids to cite from a best-first (id, score) ranking: within the breadth's cap, scoring
     at least its relative floor of the best score. Nothing when nothing scored.
@@ -88,6 +94,11 @@ def select_citations(
     `TIE_FLOOR` of the best, up to `MAX_TIED_CITED` citations in all. BM25 rewards length and
     repetition, so an answer spread over many short emails that each match the whole question
     would otherwise be cut to the one long email that repeats its words.
+
+    With `coverage` and `thread_of` (id -> thread key) as well, a "sequence" question also cites
+    up to `MAX_THREAD_MATES` emails from the threads of the cited ones that themselves match
+    `THREAD_MATE_COVERAGE` of the best cited email's coverage, best scoring first, never more
+    than `MAX_TIED_CITED` citations in all.
     """
     if not ranked or ranked[0][1] <= 0:
         return []
@@ -105,7 +116,29 @@ def select_citations(
         tied = best > 0 and coverage(email_id) >= TIE_COVERAGE * best
         if tied or (rank < cap and score >= top * cut.relative_floor):
             chosen.append(email_id)
+    room = min(MAX_THREAD_MATES, max(cap, MAX_TIED_CITED) - len(chosen))
+    if breadth == "sequence" and thread_of is not None and chosen and room > 0:
+        chosen += _thread_mates(scored, chosen, coverage, thread_of)[:room]
     return chosen
+
+
+def _thread_mates(
+    scored: Sequence[tuple[str, float]],
+    chosen: Sequence[str],
+    coverage: Callable[[str], float],
+    thread_of: Callable[[str], str],
+) -> list[str]:
+    """Scored emails outside `chosen` in the threads of `chosen` that match at least
+    `THREAD_MATE_COVERAGE` of the best chosen coverage: the rest of a sequence told in a thread."""
+    threads = {thread_of(email_id) for email_id in chosen}
+    floor = THREAD_MATE_COVERAGE * max(coverage(email_id) for email_id in chosen)
+    taken = set(chosen)
+    mates = [
+        email_id
+        for email_id, _ in scored
+        if email_id not in taken and thread_of(email_id) in threads and coverage(email_id) >= floor
+    ]
+    return mates
 
 
 def chunk_confidence(
@@ -145,7 +178,7 @@ def select_report_citations(
     pool = EvidencePool(corpus, question)
     pool.add(candidates)
     ranked = pool.ranked()
-    return select_citations(ranked, question_breadth(question), pool.coverage)
+    return select_citations(ranked, question_breadth(question), pool.coverage, pool.thread_of)
 
 
 def merge_by_confidence(

@@ -210,7 +210,9 @@ class DeterministicPlanner:
     # --- summarize -----------------------------------------------------------------------------
     def summarize(self) -> Finding:
         ranked = [(i, score) for i, score in self.pool.ranked() if len(i) <= EMAIL_ID_CHARS]
-        cited = select_citations(ranked, self.breadth, coverage=self.pool.coverage)
+        cited = select_citations(
+            ranked, self.breadth, coverage=self.pool.coverage, thread_of=self.pool.thread_of
+        )
         if not cited:
             searched = ", ".join(sorted(self.searched_terms)) or "the question's terms"
             return Finding(
