@@ -19,6 +19,10 @@ from tools.models import Corpus
 from tools.stored import StoredCorpus, corpus_summary
 
 QUERY = "Who raised concerns about the valve inspection?"
+QUICK_CHUNK = {  # run_chunk arguments for a short deterministic loop
+    "chunk_id": "chunk_00", "query": QUERY, "sub_question": "",
+    "settings": LLMSettings(mode="deterministic"), "budget": Budget(max_iterations=2),
+}  # fmt: skip
 TIMING_FIELDS = {"duration_s", "started_at", "ended_at", "latency_s", "elapsed_ms"}
 
 
@@ -97,10 +101,7 @@ def test_a_model_chunk_in_a_worker_uses_this_process_s_endpoint(
 
 
 def test_a_failure_in_the_worker_is_raised_as_itself_and_the_worker_is_kept(stored_sample, pool):
-    args = {
-        "chunk_id": "chunk_00", "query": QUERY, "sub_question": "",
-        "settings": LLMSettings(mode="deterministic"), "budget": Budget(max_iterations=2),
-    }  # fmt: skip
+    args = QUICK_CHUNK
     with pytest.raises(FileNotFoundError, match="no-such-corpus.parquet"):
         pool.run(str(Path(stored_sample.path).with_name("no-such-corpus.parquet")), 0, 5, **args)
     [pid] = pool.pids()
@@ -109,10 +110,7 @@ def test_a_failure_in_the_worker_is_raised_as_itself_and_the_worker_is_kept(stor
 
 
 def test_a_worker_that_dies_mid_chunk_is_reported_and_replaced(stored_sample, pool):
-    args = {
-        "chunk_id": "chunk_00", "query": QUERY, "sub_question": "",
-        "settings": LLMSettings(mode="deterministic"), "budget": Budget(max_iterations=2),
-    }  # fmt: skip
+    args = QUICK_CHUNK
     pool.run(stored_sample.path, 0, 30, **args)
     [dying] = pool._workers
 
@@ -126,10 +124,7 @@ def test_a_worker_that_dies_mid_chunk_is_reported_and_replaced(stored_sample, po
 
 
 def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_chunk(stored_sample, pool):
-    args = {
-        "chunk_id": "chunk_00", "query": QUERY, "sub_question": "",
-        "settings": LLMSettings(mode="deterministic"), "budget": Budget(max_iterations=2),
-    }  # fmt: skip
+    args = QUICK_CHUNK
     pool.run(stored_sample.path, 0, 30, **args)
     [idle] = pool._workers
     idle.process.kill()
