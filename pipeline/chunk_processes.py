@@ -20,9 +20,9 @@ A chunk uses a worker when all hold:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import logging
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -100,13 +100,18 @@ class _Worker:
         return self.process.poll() is None
 
     def stop(self) -> None:
+        """Ask the worker to exit (closing its stdin), kill it if it does not, close the pipes."""
         if self.alive:
-            self.process.stdin.close()  # type: ignore[union-attr]
+            with contextlib.suppress(OSError):  # it died meanwhile, mid-message
+                self.process.stdin.close()  # type: ignore[union-attr]
             try:
                 self.process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
 
 
 class WorkerPool:
@@ -114,36 +119,43 @@ class WorkerPool:
 
     def __init__(self, size: int):
         self.size = max(1, size)
-        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
-        self._started = 0
-        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._idle: list[_Worker] = []
         self._workers: list[_Worker] = []
+        self.waiting = 0  # chunks waiting for a worker (all busy)
 
     def _acquire(self) -> _Worker:
-        while True:
-            with self._lock:
-                if self._idle.empty() and self._started < self.size:
-                    self._started += 1
+        with self._changed:
+            while True:
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive:
+                        return worker
+                    logger.warning(
+                        "chunk worker %d exited with code %s while idle; starting another",
+                        worker.process.pid, worker.process.returncode,
+                    )  # fmt: skip
+                    worker.stop()
+                    self._workers.remove(worker)
+                if len(self._workers) < self.size:
                     worker = _Worker()
                     self._workers.append(worker)
                     return worker
-            worker = self._idle.get()
-            if worker.alive:
-                return worker
-            logger.warning(
-                "chunk worker %d exited with code %s while idle; starting another",
-                worker.process.pid, worker.process.returncode,
-            )  # fmt: skip
-            self._release(worker, healthy=False)
+                self.waiting += 1
+                try:  # until a worker is released, or dies and frees its place
+                    self._changed.wait()
+                finally:
+                    self.waiting -= 1
 
     def _release(self, worker: _Worker, healthy: bool) -> None:
-        if healthy and worker.alive:
-            self._idle.put(worker)
-            return
-        worker.stop()
-        with self._lock:  # a replacement starts on the next demand
-            self._workers.remove(worker)
-            self._started -= 1
+        if not (healthy and worker.alive):
+            worker.stop()  # outside the lock: it may take a few seconds
+        with self._changed:
+            if healthy and worker.alive:
+                self._idle.append(worker)
+            elif worker in self._workers:
+                self._workers.remove(worker)
+            self._changed.notify()
 
     def run(
         self,
@@ -194,14 +206,14 @@ class WorkerPool:
             self._release(worker, healthy)
 
     def stop(self) -> None:
-        with self._lock:
-            workers, self._workers = list(self._workers), []
-            self._started = 0
+        with self._changed:
+            workers, self._workers, self._idle = list(self._workers), [], []
+            self._changed.notify_all()
         for worker in workers:
             worker.stop()
 
     def pids(self) -> list[int]:
-        with self._lock:
+        with self._changed:
             return [w.process.pid for w in self._workers]
 
 

@@ -5,6 +5,8 @@ and a real pipeline whose chunks work in several processes at once."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -131,6 +133,38 @@ def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_chunk(stored
     idle.process.wait()
     result, _ = pool.run(stored_sample.path, 0, 30, **args)
     assert result.status == "ok" and pool.pids() and idle.process.pid not in pool.pids()
+
+
+def test_a_chunk_waiting_for_a_busy_worker_gets_a_new_one_when_that_worker_dies(stored_sample):
+    """With every worker busy a chunk waits; if the busy worker dies, its place is freed and the
+    waiting chunk starts a new worker instead of waiting forever."""
+    pool = chunk_processes.WorkerPool(1)
+    second: dict = {}
+
+    def run_second() -> None:
+        second["result"] = pool.run(stored_sample.path, 0, 30, **QUICK_CHUNK)
+
+    waiter = threading.Thread(target=run_second, daemon=True)
+
+    def on_first_progress(_progress) -> None:
+        if waiter.is_alive():
+            return
+        waiter.start()
+        deadline = time.monotonic() + 120  # safety net only: the wait ends on the counter
+        while pool.waiting < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert pool.waiting == 1, "the second chunk never waited for the busy worker"
+        [busy] = pool._workers
+        busy.process.kill()
+
+    try:
+        with pytest.raises(chunk_processes.ChunkWorkerError, match=r"exited with code -9"):
+            pool.run(stored_sample.path, 0, 30, on_progress=on_first_progress, **QUICK_CHUNK)
+        waiter.join(timeout=300)
+        assert not waiter.is_alive(), "the waiting chunk never got a worker"
+        assert second["result"][0].status == "ok" and len(pool.pids()) == 1
+    finally:
+        pool.stop()
 
 
 def test_which_chunks_use_a_worker(stored_sample, monkeypatch):
