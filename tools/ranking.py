@@ -2,7 +2,8 @@
 
 Okapi BM25 (k1=1.2, b=0.75) over subject (counted `SUBJECT_WEIGHT` times) plus body. Text is
 lowercased, split on anything that is not a letter or digit, stopwords dropped and words lightly
-stemmed (plurals, -ing, -ed, a final -e) so that "meetings", "meeting" and "meet" land on one term.
+stemmed (plurals, -ing, -ed, a final -e, common irregular verbs) so that "meetings", "meeting" and
+"meet" land on one term, as do "found" and "findings".
 The index is lazy: a term's postings (compact arrays) are found on first use by scanning the
 chunk's lowercased `SearchIndex` text for the term, and every email's length (for the average)
 is counted on the first score in one numpy pass; scores equal a full inverted index's exactly.
@@ -59,6 +60,29 @@ _QUESTION_WORD_TEXT = """
 QUESTION_WORDS = frozenset(_QUESTION_WORD_TEXT.split())
 
 
+_IRREGULAR_TEXT = """
+    found:find took:take taken:take made:make told:tell sent:send left:leave became:become
+    gave:give given:give knew:know known:know paid:pay sold:sell bought:buy brought:bring
+    thought:think met:meet kept:keep spent:spend lost:lose held:hold wrote:write written:write
+    began:begin begun:begin chose:choose chosen:choose spoke:speak spoken:speak heard:hear
+    felt:feel led:lead meant:mean won:win ran:run saw:see seen:see went:go gone:go came:come
+    stood:stand understood:understand hid:hide hidden:hide broke:break broken:break
+    fell:fall fallen:fall risen:rise drove:drive driven:drive forgot:forget forgotten:forget
+    sought:seek taught:teach caught:catch dealt:deal built:build
+"""
+# Irregular verb forms -> their base form ("found" -> "find", "took" -> "take"), so a question's
+# "what had audit found" meets an email's "findings". Forms that are also common names or nouns
+# ("rose", "lent") are left out.
+IRREGULAR = {form: base for form, base in (pair.split(":") for pair in _IRREGULAR_TEXT.split())}
+
+
+def _irregular_forms() -> dict[str, tuple[str, ...]]:
+    forms: defaultdict[str, list[str]] = defaultdict(list)
+    for form in IRREGULAR:
+        forms[stem(form)].append(form)
+    return {term: tuple(values) for term, values in forms.items()}
+
+
 def tokenize(text: str) -> list[str]:
     """Lowercased runs of letters and digits; apostrophes split words ("don't" -> "don", "t")."""
     return _TOKEN.findall(text.lower())
@@ -68,8 +92,12 @@ def stem(word: str) -> str:
     """Light suffix stripping: plurals, -ies/-ied -> y, -ing, -ed, then a final -e.
 
     Not a full Porter stemmer: it only needs to map a word's common forms onto one term
-    ("prices", "priced", "price" -> "pric"; "meetings", "meeting" -> "meet").
+    ("prices", "priced", "price" -> "pric"; "meetings", "meeting" -> "meet"). Common irregular
+    verb forms take their base form's stem ("found", "finding" -> "find"; "left" -> "leav").
     """
+    lemma = IRREGULAR.get(word)
+    if lemma is not None:
+        return stem(lemma)
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith(("ies", "ied")) and len(word) > 4:
@@ -92,6 +120,9 @@ def _undouble(word: str) -> str:
     if len(word) >= 3 and word[-1] == word[-2] and word[-1] not in "lsz" and word[-1].isalpha():
         return word[:-1]
     return word
+
+
+_IRREGULAR_FORMS = _irregular_forms()  # index term -> the irregular forms that stem to it
 
 
 def analyze(text: str) -> list[str]:
@@ -323,9 +354,10 @@ class BM25Index:
         """(positions, weighted frequencies) of the emails with a token (not a stopword) that
         stems to `term`; a token in the subject counts `SUBJECT_WEIGHT` times.
 
-        `stem` only cuts a token's end, except "-ies"/"-ied" -> "-y", so every such token starts
-        with `term` (or with `term` minus its final "y"): a scan of the lowercased text for that
-        prefix at token starts finds every candidate token, and stemming it decides.
+        `stem` only cuts a token's end, except "-ies"/"-ied" -> "-y" and the irregular verb
+        forms, so every such token starts with `term` (or with `term` minus its final "y") or is
+        one of `term`'s irregular forms: a scan of the lowercased text for those heads at token
+        starts finds every candidate token, and stemming it decides.
         """
         cached = self._postings.get(term)
         if cached is not None:
@@ -335,7 +367,9 @@ class BM25Index:
             prefix = term[:-1] if term.endswith("y") and len(term) >= 3 else term
             text, starts = self._lowered.text, self._lowered.starts
             stems: dict[str, bool] = {}
-            for match in re.finditer(re.escape(prefix) + r"[^\W_]*", text):
+            heads = sorted({prefix, *_IRREGULAR_FORMS.get(term, ())}, key=len, reverse=True)
+            pattern = "(?:" + "|".join(map(re.escape, heads)) + r")[^\W_]*"
+            for match in re.finditer(pattern, text):
                 begin = match.start()
                 if begin and _TOKEN.match(text, begin - 1, begin):
                     continue  # the prefix is inside a longer token, not at its start

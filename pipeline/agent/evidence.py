@@ -4,18 +4,23 @@ Both the model prompts and the deterministic planner read evidence from here, so
 means the same thing in both modes. An email's relevance is, in order:
 
 1. BM25 (tools.ranking) of the question's terms, scaled by coverage: the share of the question's
-   idf weight the email matches, so an email that mentions several of the question's rare terms
-   beats one that repeats a single term;
+   weight the email matches, so an email that mentions several of the question's rare terms
+   beats one that repeats a single term. A term's weight is its idf times its specificity in
+   English at large (`tools.specificity`), so an everyday word of the question ("earlier",
+   "company") counts for less than a name or a technical word even where the chunk is too small
+   for idf to tell them apart;
 2. times an answer-type factor: `1 + ANSWER_BOOST` for an email that states the kind of value
    the question asks for ("how much" -> an amount of money, "how many records" -> a number of
    records; `answer_types`), and a value factor of up to `1 + VALUE_BOOST` for an email that
    states concrete values at all (amounts, percentages, dates: evidence states things where a
    look-alike talks about the topic) in the part (own text or quote) holding the question's
    terms, both checked on the `ANSWER_CHECK_DEPTH` best-scoring emails;
-3. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, or one of
-   a long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
+3. times a document prior: routine bulk mail (a newsletter with an unsubscribe footer, a forward
+   of a message from a sender whose own mail in the chunk carries such a footer, or one of a
+   long series of same-sender, same-subject-head emails such as "Revenue flash - May") is
    worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
-   vocabulary of every topic without being evidence of any;
+   vocabulary of every topic without being evidence of any. Its coverage is scaled by the same
+   prior, so a newsletter matching every word of the question is not cited as a coverage tie;
 4. thread propagation: a matched email in the same thread as a stronger one scores at least
    `THREAD_SHARE` of that thread's best (a terse "Keep it quiet." reply belongs with its parent).
 
@@ -33,6 +38,8 @@ from functools import lru_cache
 from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer, value_factor
 from tools.models import Corpus, Email
 from tools.ranking import BM25Index, analyze, query_terms
+from tools.specificity import specificity
+from tools.threads import person_key, split_quoted
 
 BULK_PRIOR = 0.5
 SERIES_PRIOR = 0.5
@@ -45,6 +52,9 @@ _SUBJECT_HEAD = re.compile(r"\s[-:|]\s|:\s")
 _DIGITS = re.compile(r"\d+")
 SUBJECTS_REMEMBERED = 1 << 16
 _BULK_MARKERS = ("unsubscribe", "you are receiving this because")
+_FORWARDED_FROM = re.compile(r"^\s*from:\s*(.+)$", re.IGNORECASE | re.MULTILINE)
+FORWARD_HEADER_CHARS = 2_000  # where a forwarded message's From: line is looked for
+SENDER_SAMPLES = 3  # a sender is a bulk sender when one of its first emails has a bulk footer
 
 
 def base_subject(subject: str) -> str:
@@ -80,26 +90,55 @@ def thread_keys(emails: Sequence[Email]) -> dict[str, str]:
     return keys
 
 
+def has_bulk_footer(body: str) -> bool:
+    """True when the end of a body reads like a newsletter's ("unsubscribe", ...)."""
+    tail = body[-600:].lower()
+    return any(marker in tail for marker in _BULK_MARKERS)
+
+
+def forwarded_sender(body: str) -> str | None:
+    """The address (`person_key`) on the From: line of the message a body forwards or quotes."""
+    _, quoted = split_quoted(body)
+    match = _FORWARDED_FROM.search(quoted[:FORWARD_HEADER_CHARS]) if quoted else None
+    return person_key(match.group(1)) if match else None
+
+
 class ChunkContext:
-    """Per-chunk facts the ranking needs besides BM25: thread of each email, series sizes."""
+    """Per-chunk facts the ranking needs besides BM25: thread of each email, series sizes, and
+    which senders send bulk mail."""
 
     def __init__(self, chunk: Sequence[Email]):
         emails = list(chunk)
         self.thread_of = thread_keys(emails)
         threads: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        by_sender: defaultdict[str, list[Email]] = defaultdict(list)
         for email in emails:
             threads[series_key(email)].add(self.thread_of[email.id])
+            sent = by_sender[person_key(email.sender)]
+            if len(sent) < SENDER_SAMPLES:
+                sent.append(email)
         self._series_threads = {key: len(value) for key, value in threads.items()}
+        self._sender_samples = dict(by_sender)
+        self._bulk_sender: dict[str, bool] = {}
 
     def prior(self, email: Email) -> float:
         """How much an email's text counts as evidence: 1 for one-off mail, less for bulk."""
         weight = 1.0
         if self._series_threads.get(series_key(email), 0) >= SERIES_MIN_THREADS:
             weight *= SERIES_PRIOR
-        tail = email.body[-600:].lower()
-        if any(marker in tail for marker in _BULK_MARKERS):
+        if has_bulk_footer(email.body) or self.is_bulk_sender(forwarded_sender(email.body)):
             weight *= BULK_PRIOR
         return weight
+
+    def is_bulk_sender(self, address: str | None) -> bool:
+        """True when one of `address`'s first emails in the chunk has a bulk footer."""
+        if not address:
+            return False
+        known = self._bulk_sender.get(address)
+        if known is None:
+            samples = self._sender_samples.get(address, ())
+            known = self._bulk_sender[address] = any(has_bulk_footer(e.body) for e in samples)
+        return known
 
 
 class EvidencePool:
@@ -164,7 +203,8 @@ class EvidencePool:
         return self._ranked
 
     def coverage(self, email_id: str) -> float:
-        """Share (0..1) of the question's idf weight that the email's own text matches."""
+        """Share (0..1) of the question's weight that the email's own text matches, times its
+        document prior (bulk mail counts for less)."""
         self.ranked()
         return self._coverage.get(email_id, 0.0)
 
@@ -178,7 +218,9 @@ class EvidencePool:
         for email_id in own:
             email = self.chunk.get(email_id)
             if email is not None:
-                own[email_id] *= context.prior(email)
+                prior = context.prior(email)
+                own[email_id] *= prior
+                self._coverage[email_id] *= prior
         best_in_thread: defaultdict[str, float] = defaultdict(float)
         for email_id, score in own.items():
             thread = self.thread_of(email_id)
@@ -206,17 +248,21 @@ class EvidencePool:
                 scores[email_id] *= 1.0 + ANSWER_BOOST
 
     def _coverage_scores(self) -> dict[str, float]:
-        """BM25 of the question x the fraction of the question's idf weight each email matches."""
+        """BM25 of the question x the fraction of the question's weight each email matches; a
+        term's BM25 and weight are both scaled by its word's `specificity`."""
         bm25: defaultdict[str, float] = defaultdict(float)
         matched_weight: defaultdict[str, float] = defaultdict(float)
         total_weight = 0.0
-        index_terms = dict.fromkeys(term for word in self.terms for term in analyze(word))
+        index_terms: dict[str, float] = {}  # index term -> specificity of its question word
+        for word in self.terms:
+            for term in analyze(word):
+                index_terms.setdefault(term, specificity(word))
         among = list(self._ids)
-        for term in index_terms:
-            weight = self.index.idf(term)
+        for term, term_specificity in index_terms.items():
+            weight = self.index.idf(term) * term_specificity
             total_weight += weight
             for email_id, score in self.index.score([term], among=among):
-                bm25[email_id] += score
+                bm25[email_id] += score * term_specificity
                 matched_weight[email_id] += weight
         if total_weight <= 0:
             self._coverage = {}

@@ -65,6 +65,11 @@ def test_stopword_list_covers_common_words() -> None:
         ("gas", "gas"),  # short words are left alone
         ("q3", "q3"),  # so are tokens with digits
         ("thing", "thing"),  # -ing needs a stem of 3+ letters
+        ("found", "find"),  # irregular verb forms take their base form's stem
+        ("findings", "find"),
+        ("left", "leav"),
+        ("leaving", "leav"),
+        ("founded", "found"),  # only the bare irregular form is mapped
     ],
 )
 def test_stem_strips_common_suffixes(word: str, expected: str) -> None:
@@ -94,6 +99,20 @@ def test_bm25_matches_word_forms_through_stemming() -> None:
     index = BM25Index(_corpus())
     assert index.top(["meeting"], 1)[0][0] == "d5"  # the email says "meetings"
     assert index.top(["price"], 1)[0][0] == "d3"  # "prices"
+
+
+def test_bm25_matches_irregular_verb_forms() -> None:
+    corpus = Corpus(
+        [
+            Email(id="audit", subject="Preliminary findings", body="What the review turned up."),
+            Email(id="said", subject="Note", body="Audit found an undisclosed side letter."),
+            Email(id="other", subject="Lunch", body="The founder of the cafe left early."),
+        ]
+    )
+    index = BM25Index(corpus)
+    assert [email_id for email_id, _ in index.score(["found"])] == ["audit", "said"]
+    assert index.document_frequency("finding") == 2
+    assert [email_id for email_id, _ in index.score(["leaving"])] == ["other"]
 
 
 def test_subject_terms_weigh_more_than_body_terms() -> None:
@@ -148,6 +167,7 @@ _WORD_TEXT = """
     meeting meetings meet price prices priced gas vegas gasoline q3 q3-report v2_final café
     naïve ΣΟΦΙΑ σοφίας 日本 İstanbul the and of themselves yourselves ourselves a an don't
     press calls status business thing things running runn y ies ied flies flied
+    found find findings founder took take takes taken left leave leaving sent send
 """
 _WORDS = _WORD_TEXT.split()
 

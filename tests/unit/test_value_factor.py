@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.agent import answer_types
+from pipeline.agent import answer_types, evidence
 from pipeline.agent.answer_types import VALUE_CAP, concrete_values, value_factor
 from pipeline.agent.citation import CUT_OFFS, select_citations
 from pipeline.agent.evidence import EvidencePool
@@ -92,6 +92,8 @@ def test_an_email_stating_the_terms_outranks_a_decoy_repeating_the_question(monk
         pool.add(["decoy", "evidence"])
         return [email_id for email_id, _ in pool.ranked()]
 
+    assert ranking() == ["evidence", "decoy"]
+    monkeypatch.setattr(evidence, "specificity", lambda word: 1.0)  # plain idf weights
     assert ranking() == ["evidence", "decoy"]
     monkeypatch.setattr(answer_types, "VALUE_BOOST", 0.0)
     assert ranking() == ["decoy", "evidence"]  # without the factor the repeated words win

@@ -1,0 +1,93 @@
+"""How the evidence ranking weighs question words and forwarded bulk mail (pipeline.agent.evidence,
+tools.specificity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.agent import evidence
+from pipeline.agent.evidence import BULK_PRIOR, EvidencePool, forwarded_sender
+from tools.models import Corpus, Email
+from tools.specificity import MIN_SPECIFICITY, specificity
+
+
+@pytest.mark.parametrize("word", ["ravenwood", "phmsa", "ultrasonic", "spreadsheet", "xq7"])
+def test_rare_words_names_and_codes_keep_their_full_weight(word):
+    assert specificity(word) == 1.0
+
+
+@pytest.mark.parametrize("word", ["earlier", "behind", "company", "following", "first"])
+def test_everyday_words_weigh_less(word):
+    assert MIN_SPECIFICITY <= specificity(word) < 0.8
+
+
+def test_specificity_falls_as_words_get_commoner_and_ignores_case():
+    assert specificity("the") == pytest.approx(MIN_SPECIFICITY)
+    assert specificity("hotline") > specificity("report") > specificity("the")
+    assert specificity("Earlier") == specificity("earlier")
+    assert specificity("2023") == specificity("mv7") == 1.0  # numbers and codes are specific
+
+
+def _filler(count: int) -> list[Email]:
+    return [Email(id=f"f{n}", subject=f"Lunch {n}", body="Pizza on Friday?") for n in range(count)]
+
+
+def test_an_everyday_question_word_counts_for_less_than_a_name():
+    """Both words occur in one email each, so the chunk's idf cannot tell them apart."""
+    name = Email(id="name", subject="Note", body="Ravenwood signed today.")
+    everyday = Email(id="everyday", subject="Note", body="We met earlier today.")
+    corpus = Corpus([name, everyday, *_filler(8)])
+    pool = EvidencePool(corpus, "What was Ravenwood's earlier connection?")
+    pool.add(["name", "everyday"])
+    assert pool.index.idf("ravenwood") == pool.index.idf("earlier")
+    assert [email_id for email_id, _ in pool.ranked()] == ["name", "everyday"]
+    assert specificity("earlier") < 1.0
+    assert pool.coverage("everyday") == pytest.approx(
+        specificity("earlier") * pool.coverage("name")
+    )
+
+
+_DIGEST = (
+    "Top stories: midstream firms promise to buy back capacity interests.\n\n"
+    "You are receiving this because you subscribed. Unsubscribe here."
+)
+
+
+def _forward(email_id: str, sender: str, text: str) -> Email:
+    body = (
+        "fyi\n\n---------- Forwarded message ----------\n"
+        f"From: {sender}\nDate: Mon, Dec 25, 2023\nSubject: Capacity\n\n{text}"
+    )
+    return Email(id=email_id, sender="nate@corp.example", subject="FW: Capacity", body=body)
+
+
+def test_a_forward_of_a_bulk_senders_message_is_bulk_mail():
+    digest = Email(id="digest", sender="Wire <news@wire.example>", subject="Wire", body=_DIGEST)
+    story = "Midstream firms promise to buy back capacity interests."
+    news = _forward("news", "Wire Daily <news@wire.example>", story)
+    memo = _forward("memo", "Diane Whit <diane@corp.example>", story)  # same words, internal sender
+    corpus = Corpus([digest, news, memo, *_filler(8)])
+    assert forwarded_sender(news.body) == "news@wire.example"
+    assert forwarded_sender(digest.body) is None
+    pool = EvidencePool(corpus, "Did they promise to buy back the capacity interests?")
+    pool.add(["news", "memo"])
+    scores = dict(pool.ranked())
+    assert scores["news"] == pytest.approx(BULK_PRIOR * scores["memo"])
+    assert pool.coverage("news") == pytest.approx(BULK_PRIOR * pool.coverage("memo"))
+
+
+def test_a_forward_is_judged_by_the_senders_own_mail_in_the_chunk(monkeypatch):
+    """Without the bulk sender's own footer-bearing mail in the chunk, a forward is one-off mail."""
+    story = "Midstream firms promise to buy back capacity interests."
+    news = _forward("news", "Wire Daily <news@wire.example>", story)
+    memo = _forward("memo", "Diane Whit <diane@corp.example>", story)
+    pool = EvidencePool(Corpus([news, memo, *_filler(8)]), "buy back capacity interests")
+    pool.add(["news", "memo"])
+    scores = dict(pool.ranked())
+    assert scores["news"] == pytest.approx(scores["memo"])
+    monkeypatch.setattr(evidence, "BULK_PRIOR", 1.0)  # and the prior is what separates them
+    digest = Email(id="digest", sender="news@wire.example", subject="Wire", body=_DIGEST)
+    pool = EvidencePool(Corpus([digest, news, memo]), "buy back capacity interests")
+    pool.add(["news", "memo"])
+    scores = dict(pool.ranked())
+    assert scores["news"] == pytest.approx(scores["memo"])
