@@ -16,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 DATA_DIR = Path(__file__).resolve().parent
 SAMPLE_PATH = DATA_DIR / "sample" / "northwind_mail.json"
 QUERIES_PATH = DATA_DIR / "queries.json"
+# An independent, Enron-style check set (held out: never used for tuning), see data/enron_style
+ENRON_STYLE_PATH = DATA_DIR / "enron_style" / "mail.json"
+ENRON_STYLE_QUERIES_PATH = DATA_DIR / "enron_style" / "queries.json"
 
 QueryKind = Literal["needle", "multi_hop", "aggregation", "timeline"]
 

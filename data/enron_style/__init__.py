@@ -1,0 +1,1 @@
+"""The Enron-style check set: an independent, held-out corpus and questions (see build.py)."""
