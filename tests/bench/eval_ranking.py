@@ -7,9 +7,11 @@ the chunk's final evidence ranking (`EvidencePool.ranked`, the list the cut-off 
 against the query's `relevant_ids`: the rank of every relevant email, average precision, and
 recall@5 / recall@8, per query and for the tuning half (q01-q12), the held-out half (q13-q18)
 and all queries. No cut-off can cite more relevant emails at a precision than the ranking puts
-above the wrong ones.
+above the wrong ones. `--set enron` ranks over the Enron-style check set instead (all of it one
+held-out group, never used for tuning).
 
     python -m tests.bench.eval_ranking
+    python -m tests.bench.eval_ranking --set enron
 """
 
 from __future__ import annotations
@@ -19,12 +21,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from data.sample import LabelledQuery, load_queries
+from data.sample import LabelledQuery
 from pipeline.agent.deterministic import DeterministicPlanner
 from pipeline.agent.evidence import EvidencePool
 from pipeline.agent.loop import run_chunk
 from pipeline.schemas import Budget, LLMSettings
-from tests.bench.eval_quality import HELD_OUT, load_sample_corpus
+from tests.bench.eval_quality import EVAL_SETS, EvalSet
 
 DEPTHS = (5, 8)
 
@@ -60,8 +62,10 @@ def recorded_pools() -> Iterator[list[EvidencePool]]:
         DeterministicPlanner.summarize = original  # type: ignore[method-assign]
 
 
-def evaluate(queries: list[LabelledQuery], budget: Budget) -> list[RankingScore]:
-    corpus = load_sample_corpus()
+def evaluate(
+    queries: list[LabelledQuery], budget: Budget, eval_set: EvalSet = EVAL_SETS["northwind"]
+) -> list[RankingScore]:
+    corpus = eval_set.corpus()
     settings = LLMSettings(mode="deterministic")
     scores = []
     for query in queries:
@@ -88,25 +92,33 @@ def _summary(name: str, scores: list[RankingScore]) -> str:
     return f"| {name} | {relevant} | {cells} | {mean_ap:.3f} |"
 
 
-def report(scores: list[RankingScore]) -> None:
+def report(scores: list[RankingScore], eval_set: EvalSet = EVAL_SETS["northwind"]) -> None:
     depths = " | ".join(f"recall@{depth}" for depth in DEPTHS)
     print(f"| query (kind) | relevant | {depths} | AP / MAP |")
     print("|---|---:|" + "---:|" * len(DEPTHS) + "---:|")
     for score in scores:
         name = f"{score.query.id} ({score.query.kind}), ranks {score.ranks}"
         print(_summary(name, [score]))
-    tuning = [s for s in scores if s.query.id not in HELD_OUT]
-    held_out = [s for s in scores if s.query.id in HELD_OUT]
-    print(_summary("tuning half (q01-q12)", tuning))
-    print(_summary("held-out half (q13-q18)", held_out))
+    if eval_set.held_out is None:
+        print(_summary(f"held-out set (all {len(scores)}, never tuned on)", scores))
+    else:
+        tuning = [s for s in scores if s.query.id not in eval_set.held_out]
+        held_out = [s for s in scores if s.query.id in eval_set.held_out]
+        print(_summary("tuning half (q01-q12)", tuning))
+        print(_summary("held-out half (q13-q18)", held_out))
     print(_summary("**all**", scores))
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max-iterations", type=int, default=6, help="decisions per chunk (2-12)")
+    parser.add_argument(
+        "--set", dest="eval_set", choices=EVAL_SETS, default="northwind", help="labelled set"
+    )
     args = parser.parse_args(argv)
-    report(evaluate(load_queries(), Budget(max_iterations=args.max_iterations).clamped()))
+    eval_set = EVAL_SETS[args.eval_set]
+    budget = Budget(max_iterations=args.max_iterations).clamped()
+    report(evaluate(eval_set.queries(), budget, eval_set), eval_set)
 
 
 if __name__ == "__main__":
