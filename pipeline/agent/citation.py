@@ -60,8 +60,8 @@ GLOBAL_RERANK_MAX_EMAILS = (
 _SEQUENCE_CUES = re.compile(
     r"\b(?:trace[sd]?|timeline|chronolog\w*|sequence|in what order|order of|history|"
     r"escalat\w*|evolv\w*|over time|month by month|week by week|year by year|each|every|"
-    r"in total|total|all the|following days|step by step|steps|what happened|unfold\w*|"
-    r"develop(?:ed|ments?)|progress(?:ed)?|throughout|over the (?:years?|months?|weeks?|course)|"
+    r"in total|total|altogether|all the|following days|step by step|steps|what happened|unfold\w*|"
+    r"develop(?:s|ed|ments?)?|progress(?:ed)?|throughout|over the (?:years?|months?|weeks?|course)|"
     r"who were|list|what actions|what steps|how often|how many times)\b",
     re.IGNORECASE,
 )

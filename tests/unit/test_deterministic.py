@@ -185,6 +185,11 @@ def test_question_date_range(question, expected):
         ("Trace the project from planning to launch.", "sequence"),
         ("How much did it earn, month by month and in total?", "sequence"),
         ("In what order did the events happen?", "sequence"),
+        (
+            "How did the credit problem develop, from the first worries to the bankruptcy?",
+            "sequence",
+        ),
+        ("What security did they give us, and what did it come to altogether?", "sequence"),
     ],
 )
 def test_question_breadth_reads_the_wording(question, breadth):
