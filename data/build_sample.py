@@ -148,12 +148,13 @@ def assemble(drafts: list[DraftEmail]) -> tuple[list[dict], dict[str, str]]:
     return records, id_of
 
 
-def build_queries(id_of: dict[str, str]) -> list[dict]:
+def build_queries(id_of: dict[str, str], specs: list[dict] = QUERY_SPECS) -> list[dict]:
+    """The labelled queries of `specs`, their draft keys ("relevant") turned into email ids."""
     queries = []
-    for spec in QUERY_SPECS:
+    for spec in specs:
         unknown = [k for k in spec["relevant"] if k not in id_of]
         if unknown:
-            raise ValueError(f"query {spec['id']} names unknown story keys {unknown}")
+            raise ValueError(f"query {spec['id']} names unknown draft keys {unknown}")
         relevant = sorted(id_of[k] for k in spec["relevant"])
         queries.append(
             {**{k: v for k, v in spec.items() if k != "relevant"}, "relevant_ids": relevant}
@@ -161,7 +162,8 @@ def build_queries(id_of: dict[str, str]) -> list[dict]:
     return queries
 
 
-def _dump(value: object) -> str:
+def dump_json(value: object) -> str:
+    """The stable JSON text the data files are written in (indented, UTF-8, final newline)."""
     return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -172,8 +174,8 @@ def build(sample_path: Path = SAMPLE_PATH, queries_path: Path = QUERIES_PATH) ->
     records, id_of = assemble(drafts)
     queries = build_queries(id_of)
     sample_path.parent.mkdir(parents=True, exist_ok=True)
-    sample_path.write_text(_dump(records), encoding="utf-8")
-    queries_path.write_text(_dump(queries), encoding="utf-8")
+    sample_path.write_text(dump_json(records), encoding="utf-8")
+    queries_path.write_text(dump_json(queries), encoding="utf-8")
     logger.info(
         "wrote %d emails (%d storyline) and %d queries", len(records), len(stories), len(queries)
     )

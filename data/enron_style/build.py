@@ -12,11 +12,11 @@ Run: ``python -m data.enron_style.build``
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 from pathlib import Path
 
+from data.build_sample import build_queries, dump_json
 from data.enron_style.background import BACKGROUND
 from data.enron_style.drafts import PEOPLE, Draft
 from data.enron_style.questions import QUESTION_SPECS
@@ -131,32 +131,15 @@ def assemble(drafts: list[Draft]) -> tuple[list[dict], dict[str, str]]:
     return records, id_of
 
 
-def build_queries(id_of: dict[str, str]) -> list[dict]:
-    queries = []
-    for spec in QUESTION_SPECS:
-        unknown = [k for k in spec["relevant"] if k not in id_of]
-        if unknown:
-            raise ValueError(f"question {spec['id']} names unknown draft keys {unknown}")
-        relevant = sorted(id_of[k] for k in spec["relevant"])
-        queries.append(
-            {**{k: v for k, v in spec.items() if k != "relevant"}, "relevant_ids": relevant}
-        )
-    return queries
-
-
-def _dump(value: object) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False) + "\n"
-
-
 def build(
     mail_path: Path = ENRON_STYLE_PATH, queries_path: Path = ENRON_STYLE_QUERIES_PATH
 ) -> tuple[int, int]:
     """Write the corpus and the labelled questions; return (emails, questions) written."""
     records, id_of = assemble(STORIES + BACKGROUND)
-    queries = build_queries(id_of)
+    queries = build_queries(id_of, QUESTION_SPECS)
     mail_path.parent.mkdir(parents=True, exist_ok=True)
-    mail_path.write_text(_dump(records), encoding="utf-8")
-    queries_path.write_text(_dump(queries), encoding="utf-8")
+    mail_path.write_text(dump_json(records), encoding="utf-8")
+    queries_path.write_text(dump_json(queries), encoding="utf-8")
     return len(records), len(queries)
 
 
