@@ -125,6 +125,22 @@ def _undouble(word: str) -> str:
 _IRREGULAR_FORMS = _irregular_forms()  # index term -> the irregular forms that stem to it
 
 
+def term_heads(term: str) -> tuple[str, ...]:
+    """How every token that stems to the index term `term` begins: `term` itself (minus a final
+    "y", for "-ies"/"-ied"), or one of its irregular forms; longest first."""
+    prefix = term[:-1] if term.endswith("y") and len(term) >= 3 else term
+    return tuple(sorted({prefix, *_IRREGULAR_FORMS.get(term, ())}, key=len, reverse=True))
+
+
+def has_term(tokens: Iterable[str], term: str) -> bool:
+    """Whether any of `tokens` (lowercased, as `tokenize` gives them) is an index term `term`."""
+    heads = term_heads(term)
+    return any(
+        token.startswith(heads) and token not in STOPWORDS and stem(token) == term
+        for token in tokens
+    )
+
+
 def analyze(text: str) -> list[str]:
     """Index terms of `text`: tokens without stopwords, stemmed, in order (repeats kept)."""
     return [stem(token) for token in tokenize(text) if token not in STOPWORDS]
@@ -364,11 +380,9 @@ class BM25Index:
             return cached
         postings, frequencies = array("I"), array("I")
         if _TOKEN.fullmatch(term):
-            prefix = term[:-1] if term.endswith("y") and len(term) >= 3 else term
             text, starts = self._lowered.text, self._lowered.starts
             stems: dict[str, bool] = {}
-            heads = sorted({prefix, *_IRREGULAR_FORMS.get(term, ())}, key=len, reverse=True)
-            pattern = "(?:" + "|".join(map(re.escape, heads)) + r")[^\W_]*"
+            pattern = "(?:" + "|".join(map(re.escape, term_heads(term))) + r")[^\W_]*"
             for match in re.finditer(pattern, text):
                 begin = match.start()
                 if begin and _TOKEN.match(text, begin - 1, begin):

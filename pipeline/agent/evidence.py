@@ -37,7 +37,7 @@ from functools import lru_cache
 
 from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer, value_factor
 from tools.models import Corpus, Email
-from tools.ranking import BM25Index, analyze, query_terms
+from tools.ranking import BM25Index, analyze, has_term, query_terms, tokenize
 from tools.specificity import specificity
 from tools.threads import person_key, split_quoted
 
@@ -45,6 +45,7 @@ BULK_PRIOR = 0.5
 SERIES_PRIOR = 0.5
 SERIES_MIN_THREADS = 4  # same sender + subject head in this many threads = a routine series
 THREAD_SHARE = 0.7
+QUOTED_SHARE = 0.7  # a question term an email has only in the text it quotes counts this much
 ANSWER_CHECK_DEPTH = 200  # emails (best own scores first) checked for the asked-for value
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tr)\s*:\s*)+", re.IGNORECASE)
@@ -153,6 +154,7 @@ class EvidencePool:
         self._ids: dict[str, None] = {}
         self._ranked: list[tuple[str, float]] | None = None
         self._coverage: dict[str, float] = {}
+        self._own_tokens: dict[str, frozenset[str] | None] = {}  # emails that quote: own words
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -249,7 +251,8 @@ class EvidencePool:
 
     def _coverage_scores(self) -> dict[str, float]:
         """BM25 of the question x the fraction of the question's weight each email matches; a
-        term's BM25 and weight are both scaled by its word's `specificity`."""
+        term's BM25 and weight are both scaled by its word's `specificity`, and by
+        `QUOTED_SHARE` in an email that has the term only in the text it quotes."""
         bm25: defaultdict[str, float] = defaultdict(float)
         matched_weight: defaultdict[str, float] = defaultdict(float)
         total_weight = 0.0
@@ -258,12 +261,18 @@ class EvidencePool:
             for term in analyze(word):
                 index_terms.setdefault(term, specificity(word))
         among = list(self._ids)
+        matches: defaultdict[str, list[tuple[str, float, float]]] = defaultdict(list)
         for term, term_specificity in index_terms.items():
             weight = self.index.idf(term) * term_specificity
             total_weight += weight
             for email_id, score in self.index.score([term], among=among):
-                bm25[email_id] += score * term_specificity
-                matched_weight[email_id] += weight
+                matches[email_id].append((term, score * term_specificity, weight))
+        for email_id, matched in matches.items():
+            quoted_only = self._quoted_only(email_id, [term for term, _, _ in matched])
+            for term, score, weight in matched:
+                share = QUOTED_SHARE if term in quoted_only else 1.0
+                bm25[email_id] += share * score
+                matched_weight[email_id] += share * weight
         if total_weight <= 0:
             self._coverage = {}
             return {}
@@ -275,6 +284,19 @@ class EvidencePool:
             for email_id, score in bm25.items()
             if score > 0
         }
+
+    def _quoted_only(self, email_id: str, terms: Sequence[str]) -> set[str]:
+        """Those of `terms` (index terms the email matches) that the email's subject and own
+        text lack: it has them only in the message it quotes or forwards."""
+        if email_id not in self._own_tokens:
+            email = self.chunk.get(email_id)
+            own, quoted = split_quoted(email.body) if email is not None else ("", "")
+            tokens = frozenset(tokenize(f"{email.subject}\n{own}")) if quoted else None
+            self._own_tokens[email_id] = tokens  # None: nothing quoted, all its text is its own
+        tokens = self._own_tokens[email_id]
+        if tokens is None:
+            return set()
+        return {term for term in terms if not has_term(tokens, term)}
 
     def top_emails(self, k: int) -> list[Email]:
         emails = (self.chunk.get(email_id) for email_id, _ in self.ranked()[:k])

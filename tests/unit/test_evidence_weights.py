@@ -1,12 +1,12 @@
-"""How the evidence ranking weighs question words and forwarded bulk mail (pipeline.agent.evidence,
-tools.specificity)."""
+"""How the evidence ranking weighs question words, quoted text and forwarded bulk mail
+(pipeline.agent.evidence, tools.specificity)."""
 
 from __future__ import annotations
 
 import pytest
 
 from pipeline.agent import evidence
-from pipeline.agent.evidence import BULK_PRIOR, EvidencePool, forwarded_sender
+from pipeline.agent.evidence import BULK_PRIOR, QUOTED_SHARE, EvidencePool, forwarded_sender
 from tools.models import Corpus, Email
 from tools.specificity import MIN_SPECIFICITY, specificity
 
@@ -91,3 +91,22 @@ def test_a_forward_is_judged_by_the_senders_own_mail_in_the_chunk(monkeypatch):
     pool.add(["news", "memo"])
     scores = dict(pool.ranked())
     assert scores["news"] == pytest.approx(scores["memo"])
+
+
+def test_terms_an_email_only_quotes_count_for_less():
+    original_text = "The valve corrosion survey found 38% wall loss."
+    original = Email(id="original", subject="Results", body=original_text, thread_id="a")
+    quoted = f"Thanks, noted.\n\n-----Original Message-----\nFrom: Carlos\n\n{original_text}"
+    reply = Email(id="reply", subject="RE: Results", body=quoted, thread_id="b")
+    echo = Email(
+        id="echo",
+        subject="RE: Results",
+        body=f"The corrosion is worse than we thought.\n\n> {original_text}",
+        thread_id="c",
+    )
+    corpus = Corpus([original, reply, echo, *_filler(8)])
+    pool = EvidencePool(corpus, "What did the valve corrosion survey find?")
+    pool.add(["original", "reply", "echo"])
+    assert pool.coverage("reply") == pytest.approx(QUOTED_SHARE * pool.coverage("original"))
+    assert pool.coverage("reply") < pool.coverage("echo") < pool.coverage("original")
+    assert [email_id for email_id, _ in pool.ranked()][0] == "original"

@@ -15,8 +15,10 @@ from tools.ranking import (
     BM25Index,
     analyze,
     count_index_terms,
+    has_term,
     query_terms,
     stem,
+    term_heads,
     tokenize,
 )
 
@@ -113,6 +115,22 @@ def test_bm25_matches_irregular_verb_forms() -> None:
     assert [email_id for email_id, _ in index.score(["found"])] == ["audit", "said"]
     assert index.document_frequency("finding") == 2
     assert [email_id for email_id, _ in index.score(["leaving"])] == ["other"]
+
+
+@pytest.mark.parametrize(
+    ("text", "term", "expected"),
+    [
+        ("The policies changed", "policy", True),  # -ies -> y: the head is "polic"
+        ("Audit found it", "find", True),  # an irregular form
+        ("the founder", "find", False),  # starts like a form, stems elsewhere
+        ("meetings held", "meet", True),
+        ("a meter reading", "meet", False),
+        ("", "meet", False),
+    ],
+)
+def test_has_term_finds_a_term_among_tokens(text: str, term: str, expected: bool) -> None:
+    assert has_term(set(tokenize(text)), term) is expected
+    assert all(head for head in term_heads(term))
 
 
 def test_subject_terms_weigh_more_than_body_terms() -> None:
