@@ -37,12 +37,16 @@ def render_pin_controls(corpus: str, email: Email, run_id: str, key_prefix: str)
     key = f"{key_prefix}_{key_id(email.id)}"
     store = basket()
     item = store.get(corpus, email.id)
+    # The pin button sits in a slot that stays (empty) once pinned, so the editor's widgets keep
+    # their places from the run that pinned to every later one: a widget that moves when an
+    # element above it disappears can lose a value typed during that rerun.
+    slot = st.empty()
     if item is None:
-        if st.button("Pin to evidence", key=f"pin_{key}", icon=":material/push_pin:"):
-            item = store.pin(corpus, email, run_id)
-            st.toast("Pinned to the evidence basket.")
-        else:
+        if not slot.button("Pin to evidence", key=f"pin_{key}", icon=":material/push_pin:"):
             return
+        slot.empty()
+        item = store.pin(corpus, email, run_id)
+        st.toast("Pinned to the evidence basket.")
     render_item_editor(store, item, key)
 
 
