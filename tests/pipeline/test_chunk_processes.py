@@ -111,17 +111,31 @@ def test_a_failure_in_the_worker_is_raised_as_itself_and_the_worker_is_kept(stor
     assert result.status == "ok" and pool.pids() == [pid]
 
 
-def test_a_worker_that_dies_mid_chunk_is_reported_and_replaced(stored_sample, pool):
-    args = QUICK_CHUNK
-    pool.run(stored_sample.path, 0, 30, **args)
+def test_a_worker_that_dies_mid_chunk_is_reported_and_replaced(stored_sample, pool, monkeypatch):
+    """The worker is killed while the fake server holds its first model call open, so it is
+    inside the loop whatever the machine's speed (killed on a progress report instead, a quick
+    worker could already have sent its result)."""
+    pool.run(stored_sample.path, 0, 30, **QUICK_CHUNK)
     [dying] = pool._workers
+    gate = RequestGate()  # holds every model call until released
+    killed = threading.Event()
 
-    def kill_the_worker(_progress) -> None:  # the worker is inside the loop when it reports
-        dying.process.kill()
+    def kill_once_held() -> None:
+        if gate.wait_held(1):
+            dying.process.kill()
+            killed.set()
+        gate.release()
 
-    with pytest.raises(chunk_processes.ChunkWorkerError, match=r"exited with code -9"):
-        pool.run(stored_sample.path, 0, 30, on_progress=kill_the_worker, **args)
-    result, _ = pool.run(stored_sample.path, 0, 30, **args)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-test-key")
+    with FakeLLMServer(gate=gate) as server:
+        llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
+        killer = threading.Thread(target=kill_once_held, daemon=True)
+        killer.start()
+        with pytest.raises(chunk_processes.ChunkWorkerError, match=r"exited with code -9"):
+            pool.run(stored_sample.path, 0, 30, **{**QUICK_CHUNK, "settings": llm})
+        killer.join()
+    assert killed.is_set() and gate.opened_by == "release"
+    result, _ = pool.run(stored_sample.path, 0, 30, **QUICK_CHUNK)
     assert result.status == "ok" and pool.pids() and dying.process.pid not in pool.pids()
 
 
@@ -135,31 +149,44 @@ def test_a_worker_that_died_while_idle_is_replaced_before_it_gets_a_chunk(stored
     assert result.status == "ok" and pool.pids() and idle.process.pid not in pool.pids()
 
 
-def test_a_chunk_waiting_for_a_busy_worker_gets_a_new_one_when_that_worker_dies(stored_sample):
+def test_a_chunk_waiting_for_a_busy_worker_gets_a_new_one_when_that_worker_dies(
+    stored_sample, monkeypatch
+):
     """With every worker busy a chunk waits; if the busy worker dies, its place is freed and the
-    waiting chunk starts a new worker instead of waiting forever."""
+    waiting chunk starts a new worker instead of waiting forever. The busy worker is held inside
+    its first model call by the fake server until it has been killed."""
     pool = chunk_processes.WorkerPool(1)
+    gate = RequestGate()  # holds every model call until released
     second: dict = {}
+    killed = threading.Event()
 
     def run_second() -> None:
         second["result"] = pool.run(stored_sample.path, 0, 30, **QUICK_CHUNK)
 
     waiter = threading.Thread(target=run_second, daemon=True)
 
-    def on_first_progress(_progress) -> None:
-        if waiter.is_alive():
-            return
-        waiter.start()
-        deadline = time.monotonic() + 120  # safety net only: the wait ends on the counter
-        while pool.waiting < 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert pool.waiting == 1, "the second chunk never waited for the busy worker"
-        [busy] = pool._workers
-        busy.process.kill()
+    def kill_once_the_second_chunk_waits() -> None:
+        if gate.wait_held(1):
+            waiter.start()
+            deadline = time.monotonic() + 120  # safety net only: the wait ends on the counter
+            while pool.waiting < 1 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            if pool.waiting == 1:
+                [busy] = pool._workers
+                busy.process.kill()
+                killed.set()
+        gate.release()
 
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-fake-test-key")
+    killer = threading.Thread(target=kill_once_the_second_chunk_waits, daemon=True)
     try:
-        with pytest.raises(chunk_processes.ChunkWorkerError, match=r"exited with code -9"):
-            pool.run(stored_sample.path, 0, 30, on_progress=on_first_progress, **QUICK_CHUNK)
+        with FakeLLMServer(gate=gate) as server:
+            llm = LLMSettings(mode="llm", model="gpt-4o-mini", base_url=server.base_url)
+            killer.start()
+            with pytest.raises(chunk_processes.ChunkWorkerError, match=r"exited with code -9"):
+                pool.run(stored_sample.path, 0, 30, **{**QUICK_CHUNK, "settings": llm})
+            killer.join()
+        assert killed.is_set(), "the second chunk never waited for the busy worker"
         waiter.join(timeout=300)
         assert not waiter.is_alive(), "the waiting chunk never got a worker"
         assert second["result"][0].status == "ok" and len(pool.pids()) == 1
