@@ -19,11 +19,14 @@ from pathlib import Path
 import pytest
 
 from pipeline.schemas import Budget, LLMSettings
+from tests.fakes.llm_server import HELD_UNTIL_STOP_S
 from tests.reliability.test_pipeline_faults_and_secrets import LAUNCH_TIMEOUT_S, wait_for
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
 STALE_WITHIN_S = 60
-HELD_LATENCY_MS = 120_000  # longer than the test: held requests end with the kill or server stop
+# Held chunk requests end only when the server stops (never by a clock: a held chunk that could
+# finish on a slow machine would let the kill land after every chunk was done).
+HELD_LATENCY_MS = HELD_UNTIL_STOP_S * 1000
 CRASH_BUDGET = Budget(max_chunks=3, max_iterations=3)
 
 
