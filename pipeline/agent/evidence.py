@@ -21,6 +21,10 @@ means the same thing in both modes. An email's relevance is, in order:
    worth `BULK_PRIOR` / `SERIES_PRIOR` of a one-off email, because such mail repeats the
    vocabulary of every topic without being evidence of any. Its coverage is scaled by the same
    prior, so a newsletter matching every word of the question is not cited as a coverage tie;
+   and a period prior: when the question is about a closed period ("in July 2023", "from
+   December 2000 through March 2001"; `dates.question_period`), an email dated outside it is
+   worth `PERIOD_PRIOR` of one inside it. The period is stretched by `PERIOD_GRACE_DAYS` after
+   its end, as a month's or a year's results are reported in the weeks after it closes;
 4. thread propagation: a matched email in the same thread as a stronger one scores at least
    `THREAD_SHARE` of that thread's best (a terse "Keep it quiet." reply belongs with its parent).
 
@@ -33,9 +37,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import timedelta
 from functools import lru_cache
 
 from pipeline.agent.answer_types import ANSWER_BOOST, answer_type, states_answer, value_factor
+from pipeline.agent.dates import question_period
 from tools.models import Corpus, Email
 from tools.ranking import BM25Index, analyze, has_term, query_terms, tokenize
 from tools.specificity import specificity
@@ -47,6 +53,8 @@ SERIES_MIN_THREADS = 4  # same sender + subject head in this many threads = a ro
 THREAD_SHARE = 0.7
 QUOTED_SHARE = 0.7  # a question term an email has only in the text it quotes counts this much
 ANSWER_CHECK_DEPTH = 200  # emails (best own scores first) checked for the asked-for value
+PERIOD_PRIOR = 0.5  # an email dated outside the period the question is about counts this much
+PERIOD_GRACE_DAYS = 31  # days after the period's end that still count as inside it
 
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fw|fwd|aw|sv|tr)\s*:\s*)+", re.IGNORECASE)
 _SUBJECT_HEAD = re.compile(r"\s[-:|]\s|:\s")
@@ -150,6 +158,8 @@ class EvidencePool:
         self.question = question
         self.index = index if index is not None else BM25Index.for_corpus(chunk)
         self.terms = query_terms(question)
+        period = question_period(question)
+        self.period = period and (period[0], period[1] + timedelta(days=PERIOD_GRACE_DAYS))
         self._context: ChunkContext | None = None
         self._ids: dict[str, None] = {}
         self._ranked: list[tuple[str, float]] | None = None
@@ -213,6 +223,14 @@ class EvidencePool:
     def thread_of(self, email_id: str) -> str:
         return self.context.thread_of.get(email_id, email_id)
 
+    def period_prior(self, email: Email) -> float:
+        """`PERIOD_PRIOR` for an email dated outside the question's period (grace included), else
+        1: also 1 when the question names no closed period or the email has no date."""
+        if self.period is None or email.date is None:
+            return 1.0
+        start, end = self.period
+        return 1.0 if start <= email.date.date() <= end else PERIOD_PRIOR
+
     def _scores(self) -> dict[str, float]:
         own = self._coverage_scores()
         self._boost_answers(own)
@@ -220,7 +238,7 @@ class EvidencePool:
         for email_id in own:
             email = self.chunk.get(email_id)
             if email is not None:
-                prior = context.prior(email)
+                prior = context.prior(email) * self.period_prior(email)
                 own[email_id] *= prior
                 self._coverage[email_id] *= prior
         best_in_thread: defaultdict[str, float] = defaultdict(float)

@@ -14,7 +14,7 @@ from pipeline.agent.citation import (
     select_citations,
     select_report_citations,
 )
-from pipeline.agent.dates import question_date_range
+from pipeline.agent.dates import question_date_range, question_period
 from pipeline.agent.deterministic import grep_pattern, validate_finding, word_prefix
 from pipeline.agent.evidence import THREAD_SHARE, EvidencePool
 from pipeline.agent.loop import run_chunk
@@ -172,6 +172,28 @@ def test_validate_finding_drops_foreign_ids_and_empty_evidence(sample):
 )
 def test_question_date_range(question, expected):
     assert question_date_range(question) == expected
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much did it make in July 2023?", ("2023-07-01", "2023-07-31")),
+        ("each month from December 2000 through March 2001", ("2000-12-01", "2001-03-31")),
+        ("revenue from Ravenwood in 2023 in total", ("2023-01-01", "2023-12-31")),
+        ("Q2 2023 results", ("2023-04-01", "2023-06-30")),
+        ("What changed since March 2023?", None),
+        ("Who knew before Q2 2024?", None),
+        ("everything after 2023-06-01", None),
+        ("from March 2023 onwards", None),
+        ("March 2023 and later", None),
+        ("what had happened by the end of 2023", None),
+        ("who may have leaked the file", None),
+    ],
+)
+def test_question_period_is_closed_or_none(question, expected):
+    """The period the evidence ranking prefers: None when the wording leaves it open."""
+    period = question_period(question)
+    assert (period and (period[0].isoformat(), period[1].isoformat())) == expected
 
 
 # --- citation rules ------------------------------------------------------------------------------

@@ -1,12 +1,20 @@
-"""How the evidence ranking weighs question words, quoted text and forwarded bulk mail
-(pipeline.agent.evidence, tools.specificity)."""
+"""How the evidence ranking weighs question words, quoted text, forwarded bulk mail and the
+period a question is about (pipeline.agent.evidence, tools.specificity)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 
 from pipeline.agent import evidence
-from pipeline.agent.evidence import BULK_PRIOR, QUOTED_SHARE, EvidencePool, forwarded_sender
+from pipeline.agent.evidence import (
+    BULK_PRIOR,
+    PERIOD_PRIOR,
+    QUOTED_SHARE,
+    EvidencePool,
+    forwarded_sender,
+)
 from tools.models import Corpus, Email
 from tools.specificity import MIN_SPECIFICITY, specificity
 
@@ -110,3 +118,48 @@ def test_terms_an_email_only_quotes_count_for_less():
     assert pool.coverage("reply") == pytest.approx(QUOTED_SHARE * pool.coverage("original"))
     assert pool.coverage("reply") < pool.coverage("echo") < pool.coverage("original")
     assert [email_id for email_id, _ in pool.ranked()][0] == "original"
+
+
+def _monthly(email_id: str, day: datetime | None) -> Email:
+    """The same words in every email: only the date tells them apart."""
+    body = "Ricochet made $412,000 on the West desk."
+    sender = f"{email_id}@corp.example"
+    return Email(id=email_id, date=day, sender=sender, subject="Ricochet results", body=body)
+
+
+_PERIOD_EMAILS = [
+    _monthly("july", datetime(2023, 7, 31, tzinfo=UTC)),
+    _monthly("reported", datetime(2023, 8, 20, tzinfo=UTC)),  # within the grace after July
+    _monthly("october", datetime(2023, 10, 3, tzinfo=UTC)),
+    _monthly("june", datetime(2023, 6, 28, tzinfo=UTC)),
+    Email(
+        id="undated", subject="Ricochet undated", body="Ricochet made $412,000 on the West desk."
+    ),
+]
+
+
+def test_emails_outside_the_period_a_question_is_about_count_for_less():
+    pool = EvidencePool(
+        Corpus([*_PERIOD_EMAILS, *_filler(8)]), "What did Ricochet make in July 2023?"
+    )
+    pool.add([email.id for email in _PERIOD_EMAILS])
+    scores = dict(pool.ranked())
+    for inside in ("reported", "undated"):
+        assert scores[inside] == pytest.approx(scores["july"])
+    assert PERIOD_PRIOR < 1.0
+    for outside in ("october", "june"):
+        assert scores[outside] < scores["july"]
+        assert scores[outside] == pytest.approx(PERIOD_PRIOR * scores["july"])
+        assert pool.coverage(outside) == pytest.approx(PERIOD_PRIOR * pool.coverage("july"))
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What did Ricochet make since July 2023?", "What did Ricochet make each month?"],
+)
+def test_a_question_with_an_open_or_no_period_weighs_every_date_alike(question):
+    pool = EvidencePool(Corpus([*_PERIOD_EMAILS, *_filler(8)]), question)
+    pool.add([email.id for email in _PERIOD_EMAILS])
+    scores = dict(pool.ranked())
+    assert len(scores) == len(_PERIOD_EMAILS)
+    assert all(score == pytest.approx(scores["july"]) for score in scores.values())
