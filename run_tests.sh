@@ -18,8 +18,17 @@ source "$ROOT/scripts/phoenix_venv.sh"  # the OpenTelemetry test's trace backend
 # Tests get a fresh throwaway ZenML store per session (tests/conftest.py), never the developer's.
 mkdir -p "$ROOT/test-output"
 
+# Test files run in parallel worker processes, each with its own throwaway ZenML store and state
+# folder (tests/conftest.py), one file per worker at a time so module fixtures are built once.
+# Files go out in collection order (browser tests first, unit tests last) rather than
+# largest-first, so the long files never run alone at the end. RLM_TEST_WORKERS=0 runs
+# serially; an explicit `-n N` among the arguments wins.
+WORKERS="${RLM_TEST_WORKERS:-auto}"
+PARALLEL=(-n "$WORKERS" --maxprocesses 4 --dist loadfile --no-loadscope-reorder)
+[ "$WORKERS" = "0" ] && PARALLEL=(-p no:xdist)
+
 set +e
-"$VENV/bin/python" -m pytest "$@"
+"$VENV/bin/python" -m pytest "${PARALLEL[@]}" "$@"
 code=$?
 set -e
 if [ "$code" -eq 5 ]; then
