@@ -20,12 +20,10 @@ mkdir -p "$ROOT/test-output"
 
 # Test files run in parallel worker processes, each with its own throwaway ZenML store and state
 # folder (tests/conftest.py), one file per worker at a time so module fixtures are built once.
-# Files go out in collection order (browser tests first, unit tests last) rather than
-# largest-first, so the long files never run alone at the end. RLM_TEST_WORKERS=0 runs
-# serially; an explicit `-n N` among the arguments wins.
-WORKERS="${RLM_TEST_WORKERS:-auto}"
-PARALLEL=(-n "$WORKERS" --maxprocesses 4 --dist loadfile --no-loadscope-reorder)
-[ "$WORKERS" = "0" ] && PARALLEL=(-p no:xdist)
+# Files go out in collection order, browser tests first and unit tests last: xdist's default
+# (files with the most tests first) would leave the long browser files for the end.
+# RLM_TEST_WORKERS=N sets the number of workers, 0 runs serially; `-n N` among the arguments wins.
+PARALLEL=(-n "${RLM_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadfile --no-loadscope-reorder)
 
 set +e
 "$VENV/bin/python" -m pytest "${PARALLEL[@]}" "$@"
