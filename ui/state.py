@@ -47,6 +47,7 @@ API_KEY_INPUT = "api_key_input"  # the password field; emptied as soon as a key 
 # Trajectories
 TRAJECTORY_CHUNK = "trajectory_chunk"
 REPLAY_STEP = "replay_step"
+REPLAY_JUMP = "replay_jump"  # the "Jump to a step" list; emptied again after each jump
 
 # Runs
 RUN_PICKER = "run_picker"

@@ -1,6 +1,7 @@
 """The run tree in a real headless Chromium: upload a generated corpus with an aggregation
 storyline, set max depth 2, launch (no model), watch the progress count child runs, then follow
-the tree through Trajectories (Gantt by depth, the `recurse` event's child run), the Cost
+the tree through Trajectories (Gantt by depth, the `recurse` event's child run, reached through
+the replay's jump list), the Cost
 dashboard (per depth) and the Report (sub-chunks behind a finding)."""
 
 from __future__ import annotations
@@ -63,17 +64,15 @@ def test_depth_two_run_as_a_tree_in_chromium(workbench, tmp_path):
             gantt = page.locator(".js-plotly-plot").first
             expect(gantt).to_contain_text("depth 1")
             expect(gantt).to_contain_text("depth 2")
-            forward = page.locator(".st-key-replay_forward button")
+            # chunk_00 split itself: its replay names the step, and the jump list goes there
             child_link = page.get_by_text("Child run:", exact=False)
-            for step in range(1, 16):  # walk chunk_00's replay to its recurse event
-                expect(page.get_by_text(f"Step {step} of", exact=False)).to_be_visible()
-                try:  # the page renders the event below its charts: give it a moment
-                    expect(child_link).to_be_visible(timeout=8_000)
-                    break
-                except AssertionError:
-                    assert forward.is_enabled(), "no recurse event in chunk_00's replay"
-                forward.click()
-            expect(page.get_by_text("Child run:", exact=False)).to_be_visible()
+            expect(page.get_by_text("Step 1 of", exact=False)).to_be_visible()
+            page.locator(".st-key-replay_jump input").click()
+            page.keyboard.type("recurse")  # the list filters as one types
+            recurse = page.get_by_role("option").filter(has_text=": recurse")  # e.g. "5: recurse"
+            expect(recurse).to_have_count(1)
+            recurse.click()
+            expect(child_link).to_be_visible()
             _check_page(page, "tree_02_recurse_event")
             page.locator(".st-key-open_child_chunk_00 button").click()
             # the replay moved to the child's first chunk, which does not split itself

@@ -210,6 +210,24 @@ def test_replay_steps_forward_and_back(monkeypatch):
     assert at.button(key="replay_forward").disabled
 
 
+def test_replay_jumps_to_a_step_named_by_what_happened(monkeypatch):
+    from ui import run_store
+
+    for name in STUBBED:
+        monkeypatch.setattr(run_store, name, getattr(run_store, name))
+    at = AppTest.from_function(_replay_app, default_timeout=30).run()
+    jump = at.selectbox(key="replay_jump")
+    assert jump.value is None
+    labels = list(jump.options)  # as the list shows them
+    assert len(labels) == 6 and labels[2] == "3: tool_call grep", labels
+    jump.select_index(4).run()
+    assert _step_indicator(at) == "**Step 5 of 6**"
+    assert at.slider(key="replay_step").value == 5
+    assert at.selectbox(key="replay_jump").value is None  # ready for the next jump
+    at.button(key="replay_back").click().run()
+    assert _step_indicator(at) == "**Step 4 of 6**"
+
+
 def _history_app() -> None:
     from tests.ui.factories import make_run
     from ui.components.runs_table import render_history

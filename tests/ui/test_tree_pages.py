@@ -74,7 +74,8 @@ def test_trajectories_group_the_gantt_by_depth_and_lead_from_recurse_to_the_chil
     texts = "\n".join(m.value for m in at.markdown)
     assert "#### recurse" in texts and "**Child run:**" in texts
     child = next(c for c in deep_run["view"].child_runs if c.parent_chunk == "chunk_00")
-    assert child.run_id.replace("-", "\\-") in texts  # md_escape escapes "-"
+    escaped = child.run_id.replace("-", "\\-")  # md_escape escapes "-" ...
+    assert f"(id {escaped}, completed)" in texts  # ... so never inside a code span
     at.button(key="open_child_chunk_00").click().run()
     _clean(at)
     assert at.selectbox(key=state.TRAJECTORY_CHUNK).value == "chunk_00_00"

@@ -1,7 +1,9 @@
 """Step-by-step replay of one chunk's trajectory.
 
 Back/forward buttons and a slider share one session key (`state.REPLAY_STEP`, 1-based); the
-buttons move it through callbacks, so the slider always agrees. For the current event it shows
+buttons move it through callbacks, so the slider always agrees. A "Jump to" list names every step
+by what happened in it (`recurse`, `tool_call grep`, ...), so a long trajectory's split or error
+is one choice away. For the current event it shows
 what the model (or the deterministic rule) decided and why, the tool's arguments, the matched
 emails (clickable), and the call's tokens and cost.
 """
@@ -29,6 +31,28 @@ def _clamped_step(total: int) -> int:
 
 def _move(delta: int, total: int) -> None:
     st.session_state[state.REPLAY_STEP] = max(1, min(_clamped_step(total) + delta, total))
+
+
+def _jump(total: int) -> None:
+    chosen = st.session_state.get(state.REPLAY_JUMP)
+    if chosen is not None:
+        st.session_state[state.REPLAY_STEP] = max(1, min(int(chosen), total))
+    st.session_state[state.REPLAY_JUMP] = None  # the list is a command, not a second position
+
+
+def _jump_list(trajectory: Trajectory) -> None:
+    events = trajectory.events
+    st.selectbox(
+        "Jump to a step",
+        range(1, len(events) + 1),
+        index=None,
+        key=state.REPLAY_JUMP,
+        format_func=lambda step: f"{step}: {event_label(events[step - 1])}",
+        placeholder="Jump to a step…",
+        on_change=_jump,
+        args=(len(events),),
+        label_visibility="collapsed",
+    )
 
 
 def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
@@ -60,6 +84,7 @@ def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
     indicator.markdown(f"**Step {step} of {total}**", text_alignment="center")
     if total > 1:
         st.slider("Replay step", 1, total, key=state.REPLAY_STEP, label_visibility="collapsed")
+        _jump_list(trajectory)
     return current
 
 

@@ -122,7 +122,7 @@ def render_child_link(run: RunView, event: TrajectoryEvent, chunk_id: str) -> No
     children = [c.id for c in run.chunks if c.parent == chunk_id]
     st.markdown(
         f"**Child run:** {md_escape(chunk.child_run_name or '')} "
-        f"(`{md_escape(chunk.child_run_id)}`, {md_escape(chunk.child_status or '')}) · "
+        f"(id {md_escape(chunk.child_run_id)}, {md_escape(chunk.child_status or '')}) · "
         f"{len(children)} sub-chunks"
     )
     st.button(
