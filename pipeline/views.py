@@ -83,3 +83,32 @@ class RunView(_Strict):
     @property
     def total_cost_usd(self) -> float:
         return sum(c.cost_usd or 0.0 for c in self.chunks)
+
+    @property
+    def llm_calls(self) -> int:
+        """Every model call of the run: planning and synthesis included once the run recorded
+        its totals, the chunks' calls before that."""
+        if self.totals is not None:
+            return self.totals.llm_calls
+        return sum(c.llm_calls for c in self.chunks)
+
+    @property
+    def input_tokens(self) -> int:
+        """Input tokens of every model call (as `llm_calls` counts them)."""
+        if self.totals is not None:
+            return self.totals.input_tokens
+        return sum(c.input_tokens for c in self.chunks)
+
+    @property
+    def output_tokens(self) -> int:
+        """Output tokens of every model call (as `llm_calls` counts them)."""
+        if self.totals is not None:
+            return self.totals.output_tokens
+        return sum(c.output_tokens for c in self.chunks)
+
+    @property
+    def wall_s(self) -> float | None:
+        """Seconds from the run's start to its end (None while it runs or when unknown)."""
+        if self.created_at is None or self.ended_at is None:
+            return None
+        return max((self.ended_at - self.created_at).total_seconds(), 0.0)

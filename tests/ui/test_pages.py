@@ -99,6 +99,11 @@ def test_runs_page_lists_opens_and_compares_runs(open_page, finished_run):
     at.selectbox(key=state.COMPARE_B).select(finished_run["run_id"]).run()
     compare = next(d.value for d in at.dataframe if "chunks" in d.value.index)
     assert compare.loc["chunks"].tolist() == [str(len(finished_run["chunks"]))] * 2
+    # the run's own duration, from launch to end, holds the span its chunks ran in
+    wall, chunks_ran = (
+        float(compare.loc[row].iloc[0]) for row in ("duration (s)", "chunks ran (s)")
+    )
+    assert wall >= chunks_ran > 0, (wall, chunks_ran)
 
     at.switch_page(routes.REPORT).run()  # the opened run shows on the other pages
     _assert_clean(at)

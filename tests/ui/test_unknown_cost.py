@@ -7,6 +7,7 @@ that leave unknown costs out are checked with hand-made views."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import cost_text
+from pipeline import cost_text, runs
 from tests.ui.conftest import MODEL_ENV, REPO_ROOT, SAMPLE
 from tests.ui.factories import make_run
 from ui import routes
@@ -98,6 +99,17 @@ def test_report_cost_runs_and_sidebar_say_unknown(open_page, unpriced_run):
     metrics = {m.label: m.value for m in cost.metric}
     assert metrics["Total cost"] == "unknown"
     assert int(metrics["Tokens in"].replace(",", "")) > 0  # token counts still show
+    # the same whole-run counts as the report's header (planning and synthesis included)
+    calls, tokens_in, tokens_out = re.search(
+        r"(\d+) LLM calls · ([\d,]+) / ([\d,]+) tokens in / out", caption
+    ).groups()
+    assert (metrics["LLM calls"], metrics["Tokens in"], metrics["Tokens out"]) == (
+        calls,
+        tokens_in,
+        tokens_out,
+    ), caption
+    chunk_calls = sum(c.llm_calls for c in runs.get_run(name).chunks)
+    assert int(calls) > chunk_calls  # the plan and synthesis calls are in the header's count
     assert any(REASON in _unescaped(w.value) for w in cost.warning)
     texts = _texts(cost)
     assert "2 chunks with unknown cost left out (bars and p95)" in texts
@@ -112,8 +124,8 @@ def test_report_cost_runs_and_sidebar_say_unknown(open_page, unpriced_run):
     assert REASON in captions
     assert {m.label: m.value for m in replay.metric}["Cost"] == "unknown"
 
-    runs = open_page(routes.RUNS)
-    history = next(d.value for d in runs.dataframe if "total cost" in d.value.columns)
+    runs_page = open_page(routes.RUNS)
+    history = next(d.value for d in runs_page.dataframe if "total cost" in d.value.columns)
     row = history[history["run"] == name].iloc[0]
     assert row["total cost"] == REASON
 

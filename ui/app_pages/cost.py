@@ -19,12 +19,17 @@ with page_guard("the cost dashboard"):
     totals = st.columns(5)
     known = cost_text.run_cost_known(run)
     run_cost = cost_text.short_cost_text(cost_text.run_cost_usd(run), known)
-    run_calls = run.totals.llm_calls if run.totals else sum(c.llm_calls for c in run.chunks)
-    totals[0].metric("Total cost", run_cost, help="Planning and synthesis included")
-    totals[1].metric("LLM calls", run_calls)
-    totals[2].metric("Tokens in", f"{sum(c.input_tokens for c in run.chunks):,}")
-    totals[3].metric("Tokens out", f"{sum(c.output_tokens for c in run.chunks):,}")
-    totals[4].metric("Duration", f"{run.totals.duration_s:.1f} s" if run.totals else "…")
+    whole_run = "Planning and synthesis included"
+    totals[0].metric("Total cost", run_cost, help=whole_run)
+    totals[1].metric("LLM calls", run.llm_calls, help=whole_run)
+    totals[2].metric("Tokens in", f"{run.input_tokens:,}", help=whole_run)
+    totals[3].metric("Tokens out", f"{run.output_tokens:,}", help=whole_run)
+    totals[4].metric(
+        "Duration",
+        f"{run.wall_s:.1f} s" if run.wall_s is not None else "…",
+        help="From launch to the end of the run"
+        + (f"; the chunks ran within {run.totals.duration_s:.1f} s of it" if run.totals else ""),
+    )
 
     if not known:
         st.warning(f"Cost {md_escape(cost_text.run_cost_text(run))}. Token counts are exact.")

@@ -83,7 +83,7 @@ def render_progress(run: RunView) -> None:
         label += f" · {len(run.child_runs)} child runs, depth {depth} of {run.max_depth}"
     st.progress(finished / total if total else 0.0, text=label)
     cols = st.columns(3)
-    cols[0].metric("LLM calls", sum(c.llm_calls for c in run.chunks))
+    cols[0].metric("LLM calls", run.llm_calls)
     cols[1].metric("Cost so far", short_cost_text(run_cost_usd(run), run_cost_known(run)))
     cols[2].metric("Mode", run.mode or "…")
     if not run_cost_known(run):

@@ -35,12 +35,7 @@ def render_sidebar_run() -> None:
     st.sidebar.markdown(f"**{md_escape(run.name)}**")
     st.sidebar.badge(label, color=color)
     st.sidebar.caption(md_escape(short(run.query, 120)))
-    totals = run.totals
-    tokens = (
-        totals.input_tokens + totals.output_tokens
-        if totals
-        else sum(c.input_tokens + c.output_tokens for c in run.chunks)
-    )
+    tokens = run.input_tokens + run.output_tokens
     st.sidebar.caption(f"Cost {md_escape(run_cost_text(run))} · {tokens:,} tokens")
     dashboard_links.render_run_link(run, key="dashboard_run_link", sidebar=True)
 

@@ -96,11 +96,12 @@ def _settings_and_totals(run: RunView) -> dict[str, object]:
         "max iterations": run.max_iterations,
         "plan": run.plan_source,
         "chunks": len(run.chunks),
-        "LLM calls": sum(c.llm_calls for c in run.chunks),
-        "tokens in": sum(c.input_tokens for c in run.chunks),
-        "tokens out": sum(c.output_tokens for c in run.chunks),
+        "LLM calls": run.llm_calls,  # like cost: planning and synthesis included
+        "tokens in": run.input_tokens,
+        "tokens out": run.output_tokens,
         "cost": run_cost_text(run, digits=6),
-        "duration (s)": round(totals.duration_s, 2) if totals else None,
+        "duration (s)": round(run.wall_s, 1) if run.wall_s is not None else None,
+        "chunks ran (s)": round(totals.duration_s, 2) if totals else None,
     }
 
 
