@@ -88,6 +88,17 @@ def test_heavy_tail_marks_p50_p95_p99_across_runs():
         marked = sorted(shape.x0 for shape in figure.layout.shapes)
         expected = sorted(np.percentile(costs["cost_usd"], q) for q in (50, 95, 99))
         assert marked == pytest.approx(expected)
+        assert figure.layout.xaxis.tickformat == "$.3~r"
+
+
+def test_heavy_tail_draws_equal_percentiles_once_with_both_names():
+    runs = [
+        make_run(run_id=f"r{i}", chunk_costs=(0.0003, 0.0003, 0.00036, 0.00036)) for i in (1, 2)
+    ]
+    histogram, _ = cost_charts.heavy_tail_figures(cost_charts.history_costs(runs))
+    labels = [a.text for a in histogram.layout.annotations]
+    assert len(histogram.layout.shapes) == 2 and len(labels) == 2, labels
+    assert labels[1] == "p95 = p99 $0.00036", labels
 
 
 def test_progress_frame_counts_elapsed_time_of_running_chunks():

@@ -23,6 +23,7 @@ from pipeline.views import RunView
 
 BAR_COLOR = "#2F5D8C"
 P95_COLOR = "#D1495B"
+USD_TICKS = "$.3~r"  # three significant digits ($0.00032, $0.0004, $1.25), not four decimals
 _LAYOUT = {"height": 300, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
 
 
@@ -71,7 +72,7 @@ def bar_with_p95(frame: pd.DataFrame, column: str, title: str, axis_title: str) 
     )
     figure.update_layout(**_LAYOUT, yaxis_title=axis_title, xaxis_title=None)
     if axis_title == "USD":
-        figure.update_yaxes(tickformat="$.4f")
+        figure.update_yaxes(tickformat=USD_TICKS)
     return figure
 
 
@@ -121,18 +122,31 @@ def heavy_tail_figures(costs: pd.DataFrame) -> tuple[go.Figure, go.Figure]:
     marks = {name: percentile(values, q) for name, q in (("p50", 50), ("p95", 95), ("p99", 99))}
     histogram = px.histogram(costs, x="cost_usd", nbins=40, title="Per-chunk cost, all runs")
     ecdf = px.ecdf(costs, x="cost_usd", title="ECDF of per-chunk cost")
+    colours = {"p50": "#3FA796", "p95": "#E0A458", "p99": P95_COLOR}
     for figure in (histogram, ecdf):
-        for index, (name, value) in enumerate(marks.items()):
+        for index, (names, value) in enumerate(_merged_marks(marks)):
             figure.add_vline(
                 x=value,
                 line_dash="dot",
-                line_color=["#3FA796", "#E0A458", P95_COLOR][index],
-                annotation_text=f"{name} ${value:.4g}",
+                line_color=colours[names[-1]],
+                annotation_text=f"{' = '.join(names)} ${value:.4g}",
                 annotation_position="top right" if index % 2 else "top left",
             )
         figure.update_layout(**_LAYOUT, xaxis_title="USD per chunk")
-        figure.update_xaxes(tickformat="$.4f")
+        figure.update_xaxes(tickformat=USD_TICKS)
     return histogram, ecdf
+
+
+def _merged_marks(marks: dict[str, float]) -> list[tuple[list[str], float]]:
+    """Percentile marks with equal values drawn once, named together ("p95 = p99"), so their
+    labels do not print over each other."""
+    merged: list[tuple[list[str], float]] = []
+    for name, value in marks.items():
+        if merged and f"{merged[-1][1]:.4g}" == f"{value:.4g}":
+            merged[-1][0].append(name)
+        else:
+            merged.append(([name], value))
+    return merged
 
 
 def render_budget_usage(run: RunView, budget: Budget | None) -> None:
