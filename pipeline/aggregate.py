@@ -187,9 +187,13 @@ def deterministic_merge(
     else:
         # strongest confidence wins; ties go to the earliest chunk (max keeps the first maximum)
         best = max(answered, key=lambda r: CONFIDENCE_RANK[r.finding.confidence])
-        summary = (
-            f"{len(answered)} of {total} chunks found relevant emails. Strongest answer "
-            f"({best.chunk_id}, {best.finding.confidence} confidence): {best.finding.answer.strip()}"
+        summary = recursion.deterministic_summary(
+            len(answered),
+            total,
+            best.chunk_id,
+            best.finding.confidence,
+            best.finding.answer,
+            from_child=bool(best.sub_chunks),
         )
     return Report(
         query=query,

@@ -17,6 +17,7 @@ Budgets are global and divided down the tree:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
@@ -153,6 +154,36 @@ def finding_from_report(report: Report) -> ChunkFinding:
     )
 
 
+_SUMMARY_HEAD = re.compile(
+    r"\d+ of \d+ chunks found relevant emails\. Strongest answer "
+    r"\((?P<chunk>\w+), (?P<confidence>low|medium|high) confidence\): "
+)
+
+
+def deterministic_summary(
+    answered: int, total: int, chunk_id: str, confidence: str, answer: str, *, from_child: bool
+) -> str:
+    """The no-model report's summary: how many chunks answered and the strongest answer.
+
+    When the strongest chunk split (`from_child`), its answer is its child report's own summary,
+    which starts the same way: the summary then names the sub-chunk that answered, with its
+    answer, rather than nesting one summary in another (at every depth)."""
+    answer = answer.strip()
+    if from_child:
+        chunk_id, confidence, answer = _innermost(chunk_id, confidence, answer)
+    return (
+        f"{answered} of {total} chunks found relevant emails. Strongest answer "
+        f"({chunk_id}, {confidence} confidence): {answer}"
+    )
+
+
+def _innermost(chunk_id: str, confidence: str, answer: str) -> tuple[str, str, str]:
+    """The sub-chunk, confidence and answer inside no-model child summaries, however deep."""
+    while inner := _SUMMARY_HEAD.match(answer):
+        chunk_id, confidence, answer = inner["chunk"], inner["confidence"], answer[inner.end() :]
+    return chunk_id, confidence, answer
+
+
 def child_report_finding(
     result: ChunkResult, already_cited: Collection[str] = ()
 ) -> ReportFinding | None:
@@ -164,8 +195,11 @@ def child_report_finding(
     ids = [i for i in dict.fromkeys(finding.relevant_ids) if i not in already_cited]
     if not ids:
         return None
-    text = f"{result.chunk_id} (split into {len(result.sub_chunks)} sub-chunks): "
-    text += " ".join(finding.answer.split())
+    split = f"split into {len(result.sub_chunks)} sub-chunks"
+    strongest, _, answer = _innermost("", "", " ".join(finding.answer.split()))
+    if strongest:  # a no-model child report's summary: name its strongest sub-chunk instead
+        split += f"; strongest {strongest}"
+    text = f"{result.chunk_id} ({split}): {answer}"
     return ReportFinding(text=text, confidence=finding.confidence, evidence_ids=ids)
 
 

@@ -243,6 +243,36 @@ def test_report_keeps_child_citations_names_sub_chunks_and_a_failed_child() -> N
     assert any(f.text.startswith("chunk_00 (split into 2 sub-chunks)") for f in report.findings)
 
 
+def test_no_model_summaries_name_the_sub_chunk_that_answered_instead_of_nesting() -> None:
+    """A depth-3 tree without a model: each child report's summary becomes its parent chunk's
+    answer, yet the top report reads like a one-level one, naming the deepest answering chunk."""
+    leaf_answer = "The strongest evidence is 'Katy easement' from Carol Reyes on 2000-06-14."
+    grandchild = _child_report().model_copy(update={"summary": (
+        "2 of 2 chunks found relevant emails. Strongest answer (chunk_00_01_01, high "
+        f"confidence): {leaf_answer}")})  # fmt: skip
+    child = with_child_report(_result("chunk_00_01", split_reason="x"), grandchild, "r2", "n2")
+    child_report = build_report([child, _result("chunk_00_00")], [], "q", LLMSettings())
+    assert child_report.summary == (
+        "1 of 2 chunks found relevant emails. Strongest answer (chunk_00_01_01, high "
+        f"confidence): {leaf_answer}"
+    )
+    top = with_child_report(_result("chunk_00", split_reason="x"), child_report, "r1", "n1")
+    report = build_report([top], [], "q", LLMSettings())
+    assert report.summary.count("chunks found relevant emails") == 1, report.summary
+    assert report.summary.endswith(f"(chunk_00_01_01, high confidence): {leaf_answer}")
+    (finding,) = report.findings
+    assert (
+        finding.text
+        == f"chunk_00 (split into {len(top.sub_chunks)} sub-chunks; strongest chunk_00_01_01): "
+        f"{leaf_answer}"
+    )
+    # a model's summary is kept as it is
+    llm_child = _child_report().model_copy(update={"summary": "Carol Reyes raised it first."})
+    llm_top = with_child_report(_result("chunk_00", split_reason="x"), llm_child, "r", "n")
+    (llm_finding,) = build_report([llm_top], [], "q", LLMSettings()).findings
+    assert llm_finding.text == "chunk_00 (split into 2 sub-chunks): Carol Reyes raised it first."
+
+
 def test_generator_plants_a_storyline_spread_over_the_corpus(tmp_path) -> None:
     out = tmp_path / "mail.jsonl"
     plain = tmp_path / "plain.jsonl"
