@@ -16,6 +16,8 @@ from ui.components.safe_text import html_escape
 
 BAND_COLORS = ("#2F5D8C", "#3FA796", "#E0A458", "#6A4C93", "#C06C84")
 WEEKLY_UP_TO_DAYS = 400  # longer corpora are binned by month
+MARKER_GAP_FRACTION = 60  # cited emails closer than 1/60 of the corpus's span stack up ...
+MARKER_ROW_STEP = 0.07  # ... each row this share of the tallest bar above the one below
 
 
 def volume_frame(index: CorpusIndex) -> pd.DataFrame:
@@ -60,10 +62,14 @@ def timeline_figure(run: RunView, index: CorpusIndex, cited: list[str]) -> go.Fi
     top = float(frame["emails"].max()) if not frame.empty else 1.0
     marks = [(i, index.position(i)) for i in cited]
     marks = [(i, p) for i, p in marks if p is not None and index.dates[p] is not None]
+    dates = [index.dates[p] for _, p in marks]
+    known = [d for d in index.dates if d is not None]
+    span = (max(known) - min(known)) if known else timedelta(0)
+    rows = marker_rows(dates, min_gap=span / MARKER_GAP_FRACTION)
     figure.add_trace(
         go.Scatter(
-            x=[index.dates[p] for _, p in marks],
-            y=[top * 1.08] * len(marks),
+            x=dates,
+            y=[top * (1.08 + MARKER_ROW_STEP * row) for row in rows],
             mode="markers",
             name="cited emails",
             marker={"symbol": "diamond", "size": 11, "color": "#D1495B"},
@@ -84,6 +90,20 @@ def timeline_figure(run: RunView, index: CorpusIndex, cited: list[str]) -> go.Fi
         yaxis_title="emails",
     )
     return figure
+
+
+def marker_rows(dates: list[datetime], min_gap: timedelta) -> list[int]:
+    """A row for each cited email's marker, so that markers closer in time than `min_gap` stack
+    instead of hiding one another: each takes the lowest row whose last marker is far enough."""
+    rows = [0] * len(dates)
+    last: list[datetime] = []  # the latest date placed in each row
+    for n in sorted(range(len(dates)), key=lambda k: dates[k]):
+        row = next((r for r, end in enumerate(last) if dates[n] - end >= min_gap), len(last))
+        if row == len(last):
+            last.append(dates[n])
+        last[row] = dates[n]
+        rows[n] = row
+    return rows
 
 
 def clicked_email(event: object, trace: int) -> str | None:
