@@ -99,6 +99,9 @@ def test_evidence_page_lists_filters_and_bundles(open_page, finished_run, basket
     at = open_page(routes.EVIDENCE)
     _clean(at)
     assert any(c.value.startswith("2 pinned emails") for c in at.caption)
+    when = corpus.get(ids[0]).date.strftime("%Y-%m-%d %H:%M")  # no "T" between date and time
+    shown = [m.value.replace("\\", "") for m in at.markdown]  # md_escape's backslashes off
+    assert any(f"{ids[0]} · {when} · " in text for text in shown), when
     at.selectbox(key=state.EVIDENCE_TAG).select("follow-up").run()
     _clean(at)
     assert any(c.value.startswith("1 pinned email,") for c in at.caption)

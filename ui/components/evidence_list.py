@@ -54,10 +54,10 @@ def render_items(corpus: str, tag: str) -> list[BasketItem]:
         key = f"evidence_{key_id(item.email_id)}"
         with st.container(border=True, key=key):
             head, action = st.columns([5, 1], vertical_alignment="center")
+            when = item.date[:16].replace("T", " ") or "undated"  # ISO date to the minute
             head.markdown(
                 f"**{md_escape(item.subject or '(no subject)')}**  \n"
-                f"{md_escape(item.email_id)} · {md_escape(item.date[:16] or 'undated')} · "
-                f"{md_escape(item.sender)}"
+                f"{md_escape(item.email_id)} · {md_escape(when)} · {md_escape(item.sender)}"
             )
             action.button(
                 "Open",
