@@ -1,11 +1,11 @@
 """Step-by-step replay of one chunk's trajectory.
 
 Back/forward buttons and a slider share one session key (`state.REPLAY_STEP`, 1-based); the
-buttons move it through callbacks, so the slider always agrees. A "Jump to" list names every step
-by what happened in it (`recurse`, `tool_call grep`, ...), so a long trajectory's split or error
-is one choice away. For the current event it shows
-what the model (or the deterministic rule) decided and why, the tool's arguments, the matched
-emails (clickable), and the call's tokens and cost.
+buttons move it through callbacks, so the slider always agrees. A "Jump to a step" list names
+every step by what happened in it (`recurse`, `tool_call grep`, ...), so a long trajectory's
+split or error is one choice away. For the current event it shows what the model (or the
+deterministic rule) decided and why, the tool's arguments, the matched emails (clickable), and
+the call's tokens and cost.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def _jump_list(trajectory: Trajectory) -> None:
 
 
 def replay_controls(trajectory: Trajectory) -> TrajectoryEvent | None:
-    """Back / forward / slider; returns the event at the current step."""
+    """Back / forward / slider / jump list; returns the event at the current step."""
     total = len(trajectory.events)
     if total == 0:
         st.info("This chunk recorded no events.")
