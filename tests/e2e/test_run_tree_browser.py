@@ -1,8 +1,8 @@
 """The run tree in a real headless Chromium: upload a generated corpus with an aggregation
 storyline, set max depth 2, launch (no model), watch the progress count child runs, then follow
 the tree through Trajectories (Gantt by depth, the `recurse` event's child run, reached through
-the replay's jump list), the Cost
-dashboard (per depth) and the Report (sub-chunks behind a finding)."""
+the replay's jump list), the Cost dashboard (per depth) and the Report (sub-chunks behind a
+finding)."""
 
 from __future__ import annotations
 
