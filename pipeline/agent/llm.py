@@ -18,6 +18,10 @@ It never raises for API or reply failures, so the agent loop can record them and
 Settings from the environment live in `llm_settings`, reply validation, fallback formats and
 error texts in `llm_replies`; both are re-exported here for callers (`resolve_settings`,
 `LLMConfigError`, `LLMReply`).
+
+The SDK is imported when the first client is built, not with this module: importing it takes
+about 1.3 s of CPU, and a no-key run, which never calls a model, need not pay that in every
+process it starts.
 """
 
 from __future__ import annotations
@@ -27,9 +31,8 @@ import logging
 import os
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from pydantic import ValidationError
 
 from pipeline.agent.llm_replies import (
@@ -58,6 +61,9 @@ from pipeline.agent.pricing import cost_usd
 from pipeline.agent.schemas import LLMCallRecord
 from pipeline.schemas import LLMSettings
 
+if TYPE_CHECKING:
+    import openai
+
 __all__ = ["LLMClient", "LLMConfigError", "LLMReply", "make_client", "resolve_settings"]
 
 logger = logging.getLogger(__name__)
@@ -82,6 +88,8 @@ def _shared_sdk(key: str, base_url: str, settings: LLMSettings) -> openai.OpenAI
     """One SDK client per (key, server, timeout, retries) in this process, shared by the chunk
     steps running as threads: the SDK's clients are thread-safe and pool their connections, and
     building one costs ~70 ms of CPU (its TLS context loads the CA bundle)."""
+    import openai
+
     fingerprint = hashlib.sha256(key.encode()).hexdigest()  # the key itself is not a dict key
     cache_key = (fingerprint, base_url, settings.timeout_s, settings.max_retries)
     with _SDK_LOCK:
@@ -151,6 +159,8 @@ class LLMClient:
         max_tokens: int | None = None,
     ) -> LLMReply[T]:
         """Ask for a `schema` reply. Never raises for API or reply failures: see record.error."""
+        import openai  # loaded by the constructor; this binds the name here
+
         trace = CallTrace()
         parsed: T | None = None
         raw_text: str | None = None
@@ -201,6 +211,8 @@ class LLMClient:
         """Embedding vectors of `texts` from the endpoint's /v1/embeddings (None when the call
         failed, e.g. a server without embeddings; the record says why). `usd_per_mtok` prices
         the tokens (else the genai-prices table, which may not know the model). Never raises."""
+        import openai
+
         started = time.perf_counter()
         vectors: list[list[float]] | None = None
         tokens, error, request_id, retries = 0, None, None, 0
@@ -242,6 +254,8 @@ class LLMClient:
     def _exchange(
         self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: CallTrace
     ) -> tuple[T, str | None]:
+        import openai
+
         if self._json_schema_supported:
             try:
                 return self._structured(messages, schema, max_tokens, trace)
@@ -276,6 +290,8 @@ class LLMClient:
     def _structured(
         self, messages: list[dict], schema: type[T], max_tokens: int | None, trace: CallTrace
     ) -> tuple[T, str | None]:
+        import openai
+
         if not self._limits_in_schema:
             raw = self._sdk.chat.completions.with_raw_response.create(
                 model=self.settings.model,

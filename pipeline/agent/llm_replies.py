@@ -10,14 +10,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-import openai
-from openai.lib._pydantic import to_strict_json_schema  # what `.parse()` sends, made strict
 from pydantic import BaseModel, ValidationError
 
 from pipeline.agent.llm_settings import PLACEHOLDER_KEY
 from pipeline.agent.schemas import LLMCallRecord
+
+if TYPE_CHECKING:  # the SDK is imported where it is used (see `pipeline.agent.llm`)
+    import openai
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -89,6 +90,8 @@ def describe_api_error(
     err: openai.APIError, retries: int, *, timeout_s: float, base_url: str
 ) -> str:
     """A short, readable text for an SDK error (what failed, after how many retries)."""
+    import openai
+
     after = f" after {retries} retr{'y' if retries == 1 else 'ies'}"
     if isinstance(err, openai.APITimeoutError):
         attempts = f" (each of {retries + 1} attempts)" if retries else ""
@@ -170,6 +173,8 @@ def validated(completion: Any, schema: type[T]) -> tuple[T, str | None]:
 def response_format_without_limits(schema: type[BaseModel]) -> dict[str, Any]:
     """The strict json_schema response format `.parse()` sends for `schema` (the SDK's own
     conversion), with maxLength/maxItems removed: for servers that refuse those keywords."""
+    from openai.lib._pydantic import to_strict_json_schema  # what `.parse()` sends, made strict
+
     strict = to_strict_json_schema(schema)
     return {
         "type": "json_schema",

@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 import pickle
 import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -390,3 +394,33 @@ def test_clients_with_the_same_settings_share_one_sdk_client(llm_server: FakeLLM
     reply = second.parse(messages_for(Plan), Plan, purpose="plan")
     assert reply.ok and reply.parsed is not None  # the shared client works
     assert not any("sk-share" in repr(key) for key in llm_module._SDK_CLIENTS)
+
+
+NO_KEY_RUN = textwrap.dedent("""
+    import sys
+    from data.sample import SAMPLE_PATH
+    from pipeline.agent.llm import make_client
+    from pipeline.agent.loop import run_chunk
+    from pipeline.schemas import Budget, LLMSettings
+    from tools.ingest import ingest_path
+
+    question = "Who sent the key accounts pricing spreadsheet outside the company?"
+    result, _ = run_chunk(ingest_path(SAMPLE_PATH).corpus, chunk_id="chunk_00", query=question,
+                          sub_question=question, settings=LLMSettings(), budget=Budget())
+    print("cited", len(result.finding.relevant_ids))
+    print("sdk after the no-key loop", "openai" in sys.modules)
+    make_client(LLMSettings(mode="llm", base_url="http://127.0.0.1:9/v1"))
+    print("sdk after the first client", "openai" in sys.modules)
+""")
+
+
+def test_a_no_key_run_never_imports_the_sdk() -> None:
+    """Importing `openai` costs about 1.3 s of CPU in every process; a deterministic chunk loop
+    must not pay it, and the first client must load it (in a fresh interpreter)."""
+    done = subprocess.run([sys.executable, "-c", NO_KEY_RUN], cwd=Path(__file__).parents[2],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] != "cited 0", lines  # the loop really ran and answered
+    assert lines[1:] == ["sdk after the no-key loop False", "sdk after the first client True"]
+
