@@ -423,4 +423,3 @@ def test_a_no_key_run_never_imports_the_sdk() -> None:
     lines = done.stdout.splitlines()
     assert lines[0] != "cited 0", lines  # the loop really ran and answered
     assert lines[1:] == ["sdk after the no-key loop False", "sdk after the first client True"]
-
