@@ -17,9 +17,9 @@ fi
 STAMP="$VENV/.requirements.sha256"
 WANT="$(sha256sum "$ROOT/requirements.txt" | cut -d' ' -f1)"
 if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$WANT" ]; then
-  echo "Installing Python packages (first run takes a few minutes) ..."
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r "$ROOT/requirements.txt"
+  echo "Installing Python packages into $VENV (first run only) ..."
+  source "$ROOT/scripts/install_requirements.sh"
+  install_requirements "$VENV/bin/python" "$ROOT/requirements.txt"
   echo "$WANT" > "$STAMP"
 fi
 

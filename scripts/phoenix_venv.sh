@@ -9,9 +9,9 @@ PHOENIX_REQUIREMENTS="$ROOT/tests/requirements-phoenix.txt"
 PHOENIX_STAMP="$PHOENIX_VENV/.requirements.sha256"
 PHOENIX_WANT="$(sha256sum "$PHOENIX_REQUIREMENTS" | cut -d' ' -f1)"
 if [ ! -f "$PHOENIX_STAMP" ] || [ "$(cat "$PHOENIX_STAMP")" != "$PHOENIX_WANT" ]; then
-  echo "Installing Arize Phoenix for the trace test into $PHOENIX_VENV (first run: a few minutes) ..."
+  echo "Installing Arize Phoenix for the trace test into $PHOENIX_VENV (first run only) ..."
   "${PYTHON:-python3}" -m venv "$PHOENIX_VENV"
-  "$PHOENIX_VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$PHOENIX_VENV/bin/python" -m pip install --quiet -r "$PHOENIX_REQUIREMENTS"
+  source "$ROOT/scripts/install_requirements.sh"
+  install_requirements "$PHOENIX_VENV/bin/python" "$PHOENIX_REQUIREMENTS"
   echo "$PHOENIX_WANT" > "$PHOENIX_STAMP"
 fi
