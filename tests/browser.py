@@ -44,6 +44,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+PORT_ATTEMPTS = 3
+PORT_TAKEN = "is not available"  # Streamlit's log line when another process took the port
+
+
+class _PortTaken(RuntimeError):
+    """The free port `free_port` found was taken before Streamlit bound it."""
+
+
 @contextlib.contextmanager
 def workbench_server(
     env: Mapping[str, str], log_path: Path, timeout_s: float = 90, *, run_ui: bool = False
@@ -51,7 +59,27 @@ def workbench_server(
     """`streamlit run ui/app.py` (or, with `run_ui`, `./run_ui.sh` as a user starts it) on a
     free loopback port with `env`; yields its URL once healthy, stops it afterwards. Output goes
     to `log_path` (a file, not a pipe: a chatty server must never block), whose tail is in the
-    error when the server dies or never answers."""
+    error when the server dies or never answers. A port another process takes between
+    `free_port` and Streamlit's bind is given up for a new one (up to `PORT_ATTEMPTS`)."""
+    for attempt in range(1, PORT_ATTEMPTS + 1):
+        process, url = _start(env, log_path, run_ui=run_ui)
+        try:
+            _wait_healthy(url, process, log_path, timeout_s)
+        except _PortTaken:  # the server has exited
+            if attempt == PORT_ATTEMPTS:
+                raise
+            continue
+        except BaseException:
+            _stop(process)
+            raise
+        break
+    try:
+        yield url
+    finally:
+        _stop(process)
+
+
+def _start(env: Mapping[str, str], log_path: Path, *, run_ui: bool) -> tuple[subprocess.Popen, str]:
     port = free_port()
     options = ["--server.headless", "true", "--server.address", "127.0.0.1",
                "--browser.gatherUsageStats", "false"]  # fmt: skip
@@ -65,23 +93,24 @@ def workbench_server(
         process = subprocess.Popen(
             command, cwd=REPO_ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
         )
-    url = f"http://127.0.0.1:{port}"
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
     try:
-        _wait_healthy(url, process, log_path, timeout_s)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def _wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited: {log.read_text()[-3000:]}")
+            output = log.read_text()[-3000:]
+            error = _PortTaken if PORT_TAKEN in output else RuntimeError
+            raise error(f"streamlit exited: {output}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
                 if reply.status == 200:

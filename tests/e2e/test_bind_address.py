@@ -1,10 +1,11 @@
 """`./run_ui.sh` as an operator starts it: the workbench and everything it starts (ZenML's
 dashboard included) listen on loopback only, and it refuses to start on an exposed address
-without sign-in."""
+without sign-in. And the browser tests' server helper moves on when its port was taken."""
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import subprocess
 import time
 import urllib.request
@@ -13,6 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
+from tests import browser
 from tests.browser import free_port
 from tests.child_env import child_env
 
@@ -84,3 +86,20 @@ def test_run_ui_refuses_a_short_token(tmp_path: Path) -> None:
     completed = subprocess.run([str(RUN_UI)], cwd=REPO_ROOT, env=env, capture_output=True,
                                text=True, timeout=120)  # fmt: skip
     assert completed.returncode == 2 and "at least 16" in completed.stderr
+
+
+def test_workbench_server_moves_on_when_its_port_was_taken(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process can take the port `free_port` found before Streamlit binds it."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        offered = iter([busy])
+        monkeypatch.setattr(browser, "free_port", lambda: next(offered, None) or free_port())
+        with browser.workbench_server(_env(tmp_path), tmp_path / "streamlit.log") as url:
+            assert not url.endswith(f":{busy}")
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=10) as reply:
+                assert reply.status == 200
+        assert next(offered, None) is None  # the taken port was offered, and refused
