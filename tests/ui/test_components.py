@@ -114,6 +114,7 @@ def test_progress_frame_counts_elapsed_time_of_running_chunks():
 def test_history_frame_flags_stale_runs():
     frame = runs_table.history_frame([make_run(), make_run(run_id="r2", status="stale")])
     assert list(frame["status"]) == ["completed", "stale (process gone)"]
+    assert list(frame.columns[:4]) == ["run", "status", "started", "query"]  # long query after
     assert frame.loc[0, "total cost"] == "$0.0000"  # run totals win (none spent)
     without_totals = make_run().model_copy(update={"totals": None})
     assert runs_table.history_frame([without_totals]).loc[0, "total cost"] == "$0.0135"

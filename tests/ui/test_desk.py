@@ -13,6 +13,7 @@ from pipeline import desk
 from tools.basket import Basket
 from ui import routes, state
 from ui.components.pin_controls import key_id
+from ui.components.safe_text import md_escape, short
 
 pytestmark = pytest.mark.pipeline
 
@@ -77,6 +78,13 @@ def test_timeline_page_marks_cited_emails_and_chunks(open_page, finished_run):
     assert at.get("plotly_chart")
     cited = len(finished_run["report"]["cited_ids"])
     assert any(f"the {cited} emails the report cites" in c.value for c in at.caption)
+    from pipeline import runs
+
+    first = finished_run["report"]["cited_ids"][0]
+    email = runs.load_emails(runs.get_run(finished_run["run_id"]), [first])[first]
+    hover = at.button(key="timeline_cited_0").help  # what the email is, before opening it
+    assert md_escape(email.date.strftime("%Y-%m-%d %H:%M")) in hover
+    assert md_escape(short(email.subject, 90)) in hover and "Open this email" in hover
     at.button(key="timeline_cited_0").click().run()
     _clean(at)
     assert any(c.value.startswith("Thread of ") for c in at.caption)

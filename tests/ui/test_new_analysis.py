@@ -37,6 +37,9 @@ def test_opens_ready_on_the_sample_in_deterministic_mode(app):
     assert {m.label: m.value for m in app.metric}["Emails"] == "359"
     assert "Mode: **deterministic**" in _page_text(app)
     assert app.button(key="launch").disabled  # no question yet
+    senders = app.dataframe[0].value  # the count first, so a long sender never hides it
+    assert list(senders.columns) == ["emails", "top senders"]
+    assert senders["emails"].is_monotonic_decreasing and senders["emails"].iloc[0] > 1
 
 
 def test_widgets_drive_session_state(app):

@@ -118,7 +118,11 @@ def render_corpus_preview(preview: CorpusPreview) -> None:
         st.markdown("No dated emails")
     st.caption(f"{md_escape(preview.source)} · format {md_escape(preview.format)}")
     if preview.top_senders:
-        senders = pd.DataFrame(preview.top_senders, columns=["sender", "emails"])
+        # The count first: in a narrow column a long sender would push it out of view.
+        senders = pd.DataFrame(
+            [(count, sender) for sender, count in preview.top_senders],
+            columns=["emails", "top senders"],
+        )
         st.dataframe(senders, hide_index=True, key="corpus_top_senders", width="stretch")
     if preview.problems:
         st.warning(

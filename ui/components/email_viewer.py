@@ -15,10 +15,25 @@ import streamlit as st
 
 from pipeline.views import RunView
 from ui import run_store, state
-from ui.components.safe_text import md_escape
+from ui.components.safe_text import md_escape, short
 from ui.components.thread_view import render_thread
 
 MAX_BUTTONS = 40
+OPEN_HELP = "Open this email in its thread"
+
+
+def button_headers(run: RunView, email_ids: Sequence[str]) -> dict[str, str]:
+    """"date · sender · subject" (escaped) of each email, for the buttons' tooltips. Only for a
+    finished run, whose emails are cached: a live page redraws every few seconds."""
+    if not run.finished or not email_ids:
+        return {}
+    found = run_store.emails(run, list(email_ids))
+    headers = {}
+    for email_id, email in found.items():
+        when = email.date.strftime("%Y-%m-%d %H:%M") if email.date else "undated"
+        parts = [when, short(email.sender, 60), short(email.subject or "(no subject)", 90)]
+        headers[email_id] = md_escape(" · ".join(parts))
+    return headers
 
 
 def open_email(run_id: str, email_id: str) -> None:
@@ -55,17 +70,21 @@ def render_open_email() -> None:
 
 
 def email_buttons(run: RunView, email_ids: Sequence[str], key_prefix: str) -> None:
-    """One small button per email id, in a wrapping row; a click opens the email."""
+    """One small button per email id, in a wrapping row; a click opens the email. Hovering one
+    of a finished run shows the email's date, sender and subject."""
     ids = list(dict.fromkeys(email_ids))
     if not ids:
         st.caption("No emails cited.")
         return
+    shown = ids[:MAX_BUTTONS]
+    headers = button_headers(run, shown)
     with st.container(horizontal=True, gap="small"):
-        for index, email_id in enumerate(ids[:MAX_BUTTONS]):
+        for index, email_id in enumerate(shown):
+            header = headers.get(email_id)
             st.button(
                 md_escape(email_id),
                 key=f"{key_prefix}_{index}",
-                help="Open this email in its thread",
+                help=f"{header}  \nOpen this email in its thread" if header else OPEN_HELP,
                 on_click=open_email,
                 args=(run.run_id, email_id),
             )

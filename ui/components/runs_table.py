@@ -27,9 +27,9 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
     rows = [
         {
             "run": run.name,
-            "query": short(run.query, 90),
-            "started": run.created_at,
             "status": STATUS_LABELS.get(run.status, run.status),
+            "started": run.created_at,
+            "query": short(run.query, 90),
             "chunks": chunk_count(run),
             "total cost": run_cost_text(run),
             "mode": run.mode,
@@ -38,7 +38,8 @@ def history_frame(runs: Sequence[RunView]) -> pd.DataFrame:
         }
         for run in runs
     ]
-    columns = ["run", "query", "started", "status", "chunks", "total cost", "mode", "model"]
+    # Short columns before the query, so a laptop-wide table still shows each run's status.
+    columns = ["run", "status", "started", "query", "chunks", "total cost", "mode", "model"]
     columns.append("ZenML")
     return dashboard_links.without_empty_links(pd.DataFrame(rows, columns=columns))
 
@@ -54,6 +55,7 @@ def render_history(runs: Sequence[RunView]) -> None:
         key="runs_history",
         column_config={
             "started": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
+            "query": st.column_config.TextColumn(width="large"),
             "ZenML": dashboard_links.link_column("run"),
         },
     )
