@@ -23,7 +23,7 @@ OPEN_HELP = "Open this email in its thread"
 
 
 def button_headers(run: RunView, email_ids: Sequence[str]) -> dict[str, str]:
-    """"date · sender · subject" (escaped) of each email, for the buttons' tooltips. Only for a
+    """The "date · sender · subject" (escaped) of each email, for the buttons' tooltips. Only for a
     finished run, whose emails are cached: a live page redraws every few seconds."""
     if not run.finished or not email_ids:
         return {}
