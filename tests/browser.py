@@ -20,6 +20,11 @@ from typing import Any
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 CHROMIUM = "/usr/bin/chromium"
+# The default wait of every browser-test step: a safety net against a hung page, never what a
+# test asserts (each wait ends as soon as its element shows). A fresh workbench's first page
+# that reads the ZenML store (import ZenML, open the store: about 7 s of CPU idle) took more
+# than 60 s on two cores kept busy by two CPU burners and other test processes.
+STEP_TIMEOUT_MS = 120_000
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import dashboard
-from tests.browser import free_port, launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, free_port, launch_chromium, workbench_server
 from tests.child_env import child_env
 from ui.components.dashboard_links import LINK_TEXT
 
@@ -91,7 +91,7 @@ def test_run_link_opens_the_dag_with_every_chunk_step(store_with_run, tmp_path, 
             browser = launch_chromium(playwright)
             context = browser.new_context(viewport={"width": 1400, "height": 1000})
             context.route("**/*", _loopback_only)
-            context.set_default_timeout(120_000)  # a busy machine: waits, not speed checks
+            context.set_default_timeout(STEP_TIMEOUT_MS)
             page = context.new_page()
             page.goto(url)
             page.locator('[data-testid="stSidebarNav"] a', has_text="Runs").click()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 from tests.e2e.test_workbench_browser import _check_page
 from ui.components.pin_controls import key_id
@@ -67,7 +67,7 @@ def _chip(container, tag: str):
 def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     result = json.loads(desk_env["TEST_RUN_JSON"])
     email_id = result["report"]["findings"][0]["evidence_ids"][0]
     key = key_id(email_id)
@@ -76,7 +76,7 @@ def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
         try:
             with workbench_server(desk_env, tmp_path / "streamlit-1.log") as url:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(60_000)
+                page.set_default_timeout(STEP_TIMEOUT_MS)
                 page.goto(url)
                 _open_run(page, result["run_name"])
 
@@ -133,7 +133,7 @@ def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
             # a restarted workbench, a new browser session: the pinned email is still there
             with workbench_server(desk_env, tmp_path / "streamlit-2.log") as url:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(60_000)
+                page.set_default_timeout(STEP_TIMEOUT_MS)
                 page.goto(url)
                 _open(page, "Evidence")
                 item = page.locator(f".st-key-evidence_{key}")
@@ -164,7 +164,7 @@ def test_thread_people_pin_restart_and_bundle_in_chromium(desk_env, tmp_path):
 def test_an_edited_plan_is_approved_and_used_by_the_run_in_chromium(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     env = child_env()
     env |= {
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
@@ -176,7 +176,7 @@ def test_an_edited_plan_is_approved_and_used_by_the_run_in_chromium(tmp_path):
         browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(STEP_TIMEOUT_MS)
             page.goto(url)
             page.locator(".st-key-query textarea").fill(QUERY)
             page.locator("h1").first.click()  # blur: commits the text area
@@ -213,7 +213,7 @@ def test_a_chunk_is_rerun_from_the_report_in_chromium(desk_env, tmp_path):
     original (the other chunks come from cache: tests/pipeline/test_steering.py checks that)."""
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     result = json.loads(desk_env["TEST_RUN_JSON"])
     sub_question = "Who forwarded the pricing spreadsheet to a personal address?"
     with sync_playwright() as playwright:
@@ -221,7 +221,7 @@ def test_a_chunk_is_rerun_from_the_report_in_chromium(desk_env, tmp_path):
         try:
             with workbench_server(desk_env, tmp_path / "streamlit.log") as url:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.set_default_timeout(60_000)
+                page.set_default_timeout(STEP_TIMEOUT_MS)
                 page.goto(url)
                 _open_run(page, result["run_name"])
                 _open(page, "Report")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -52,7 +52,7 @@ def _pick(page, key: str, option: str) -> None:
 def test_launch_an_evaluation_and_open_its_cells_in_chromium(tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     questions = tmp_path / "one_question.json"
     questions.write_text(json.dumps([QUESTION]), encoding="utf-8")
     env = child_env()
@@ -62,7 +62,7 @@ def test_launch_an_evaluation_and_open_its_cells_in_chromium(tmp_path):
         with workbench_server(env, tmp_path / "streamlit.log") as url, sync_playwright() as pw:
             browser = launch_chromium(pw)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(STEP_TIMEOUT_MS)
             try:
                 page.goto(url)
                 page.locator('[data-testid="stSidebarNav"] a', has_text="Evaluate").click()

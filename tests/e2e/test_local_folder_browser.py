@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -52,11 +52,11 @@ def workbench(tmp_path: Path) -> Iterator[str]:
 def test_open_a_maildir_folder_from_the_data_root_and_launch(workbench):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(STEP_TIMEOUT_MS)
         try:
             page.goto(workbench)
             page.get_by_text("Open from this machine").click()

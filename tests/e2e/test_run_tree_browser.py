@@ -13,7 +13,7 @@ import pytest
 
 from data.generate import generate
 from data.storyline import QUESTION
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 from tests.e2e.test_workbench_browser import _check_page, _open
 
@@ -32,13 +32,13 @@ def workbench(tmp_path: Path) -> Iterator[str]:
 def test_depth_two_run_as_a_tree_in_chromium(workbench, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     corpus = tmp_path / "storyline_mail.jsonl"
     generate(corpus, 2_000, storyline=150)
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(STEP_TIMEOUT_MS)
         try:
             page.goto(workbench)
             page.get_by_text("Upload a mailbox").click()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import audit
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -53,14 +53,14 @@ def _assert_signed_out(page, name: str) -> None:
 def test_token_sign_in_in_chromium(workbench):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     url, server = workbench
     question = f"Who sent the pricing sheet outside? ({uuid.uuid4().hex[:8]})"
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(STEP_TIMEOUT_MS)
             page.goto(url)
             _assert_signed_out(page, "before any run")
             field = page.locator(".st-key-access_token_input input")
@@ -98,7 +98,7 @@ def test_token_sign_in_in_chromium(workbench):
             # A second browser without the token, now that a run and a report exist: every
             # page, straight from its URL, shows only the sign-in form.
             stranger = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-            stranger.set_default_timeout(60_000)
+            stranger.set_default_timeout(STEP_TIMEOUT_MS)
             for path in PATHS:
                 stranger.goto(f"{url}/{path}")
                 _assert_signed_out(stranger, path or "new analysis")

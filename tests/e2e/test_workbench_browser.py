@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import launch_chromium, workbench_server
+from tests.browser import STEP_TIMEOUT_MS, launch_chromium, workbench_server
 from tests.child_env import child_env
 from tests.fakes.gate import RequestGate
 from tests.fakes.llm_server import FakeLLMServer
@@ -94,13 +94,13 @@ def _open(page, title: str) -> None:
 def test_upload_launch_report_replay_cost_in_chromium(workbench, tmp_path):
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     url, server = workbench
     corpus = _corpus(tmp_path / "hostile_mail.json")
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.set_default_timeout(60_000)
+        page.set_default_timeout(STEP_TIMEOUT_MS)
         try:
             page.goto(url)
             expect(page.get_by_text("Bundled sample (Northwind Energy)")).to_be_visible()
@@ -164,7 +164,7 @@ def test_two_browser_sessions_launch_at_once_and_each_sees_its_own_run(workbench
     server holds every plan call until both runs have one in flight at the same moment."""
     from playwright.sync_api import expect, sync_playwright
 
-    expect.set_options(timeout=60_000)
+    expect.set_options(timeout=STEP_TIMEOUT_MS)
     url, server = workbench
     questions = {
         "a": "Which valve at Lakeside showed wall loss in the ultrasonic survey?",
@@ -181,7 +181,7 @@ def test_two_browser_sessions_launch_at_once_and_each_sees_its_own_run(workbench
             pages = {}
             for name, question in questions.items():
                 page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                page.set_default_timeout(60_000)
+                page.set_default_timeout(STEP_TIMEOUT_MS)
                 page.goto(url)
                 expect(page.get_by_text("Bundled sample (Northwind Energy)")).to_be_visible()
                 page.locator(".st-key-query textarea").fill(question)
