@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -30,7 +30,7 @@ from pipeline.recursion import child_runs
 from pipeline.schemas import ChunkResult, DecompositionPlan, Report, RunTotals
 from pipeline.views import ChildRunView, ChunkStatus, ChunkView, RunStatus, RunView
 from tools.models import Corpus, Email
-from tools.stored import emails_by_id
+from tools.stored import emails_by_id, fields_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -416,6 +416,13 @@ def load_emails(run: RunRef, ids: Iterable[str]) -> dict[str, Email]:
     """Emails by id from the run's corpus artifact, reading only the row groups that hold them."""
     corpus = load_corpus(run)
     return {} if corpus is None else emails_by_id(corpus, list(ids))
+
+
+def load_fields(run: RunRef, ids: Iterable[str], names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Some fields of emails by id from the run's corpus artifact (only those columns of the
+    row groups that hold them: headers without bodies)."""
+    corpus = load_corpus(run)
+    return {} if corpus is None else fields_by_id(corpus, list(ids), names)
 
 
 def load_corpus(run: RunRef) -> Corpus | None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CACHE_ENTRIES = 64
+HEADER_FIELDS = ("date", "sender", "subject")  # what a tooltip says of an email
 
 
 def _runs():
@@ -145,6 +146,11 @@ def _chunk_results(run_id: str, _run: RunView) -> dict[str, ChunkResult]:
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
+def _headers(run_id: str, email_ids: tuple[str, ...], _run: RunView) -> dict[str, dict]:
+    return _runs().load_fields(_run, email_ids, HEADER_FIELDS)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
 def _emails(run_id: str, email_ids: tuple[str, ...], _run: RunView) -> dict[str, Email]:
     return _runs().load_emails(_run, email_ids)
 
@@ -203,6 +209,12 @@ def corpus_index(run: RunView) -> CorpusIndex | None:
     """Dates, people and threads of the run's corpus, stored beside it (built on first use)."""
     loaded = corpus(run)
     return None if loaded is None else _corpus_index(loaded.fingerprint(), loaded)
+
+
+def email_headers(run: RunView, email_ids: list[str]) -> dict[str, dict]:
+    """Date, sender and subject of emails of a finished run's corpus, by id (cached; only those
+    columns of their row groups are read, so this stays cheap on a big corpus)."""
+    return _headers(run.run_id, tuple(email_ids), run) if run.finished else {}
 
 
 def emails(run: RunView, email_ids: list[str]) -> dict[str, Email]:

@@ -8,10 +8,13 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pyarrow.parquet as pq
+import pytest
+
 from pipeline.runs import STALE_AFTER_S, _stale_reason
 from pipeline.views import RunView
 from tools.models import Corpus, Email
-from tools.stored import StoredCorpus, corpus_summary, emails_by_id
+from tools.stored import StoredCorpus, corpus_summary, emails_by_id, fields_by_id
 
 
 def stored(tmp_path: Path, n: int = 50) -> tuple[Corpus, StoredCorpus, list[int]]:
@@ -42,6 +45,30 @@ def test_stored_corpus_reads_slices_ids_and_columns_without_loading_everything(t
     assert lazy._loaded is None  # nothing above loaded the whole corpus
     assert lazy.date_range() == corpus.date_range()
     assert list(lazy)[49].id == "m049" and lazy._loaded is not None
+
+
+def test_fields_by_id_reads_only_the_asked_columns_and_agrees_with_the_emails(
+    tmp_path: Path, monkeypatch
+):
+    corpus, lazy, _ = stored(tmp_path)
+    wanted = ["m047", "m003", "m041", "nope", "m003"]  # two in one row group, one unknown
+    names = ["date", "subject", "body"]
+    read: list[list[str]] = []
+    original = pq.ParquetFile.read_row_group
+
+    def read_row_group(self, index, columns=None, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(list(columns or []))
+        return original(self, index, columns=columns, **kwargs)
+
+    monkeypatch.setattr(pq.ParquetFile, "read_row_group", read_row_group)
+    fields = fields_by_id(lazy, wanted, names)
+    in_memory = fields_by_id(corpus, wanted, names)
+    assert fields == in_memory and fields.keys() == {"m047", "m003", "m041"}
+    assert fields["m041"]["date"] == corpus.get("m041").date and fields["m003"]["body"] == "b3"
+    assert read == [["id", *names]] * 2  # one read per row group (0 and 4), only those columns
+    assert lazy._loaded is None
+    with pytest.raises(KeyError, match="nonsense"):
+        fields_by_id(lazy, wanted, ["nonsense"])
 
 
 def test_range_fingerprints_come_from_stored_digests(tmp_path: Path, monkeypatch):

@@ -24,14 +24,14 @@ OPEN_HELP = "Open this email in its thread"
 
 def button_headers(run: RunView, email_ids: Sequence[str]) -> dict[str, str]:
     """The "date · sender · subject" (escaped) of each email, for the buttons' tooltips. Only for a
-    finished run, whose emails are cached: a live page redraws every few seconds."""
+    finished run, whose headers are cached: a live page redraws every few seconds."""
     if not run.finished or not email_ids:
         return {}
-    found = run_store.emails(run, list(email_ids))
     headers = {}
-    for email_id, email in found.items():
-        when = email.date.strftime("%Y-%m-%d %H:%M") if email.date else "undated"
-        parts = [when, short(email.sender, 60), short(email.subject or "(no subject)", 90)]
+    for email_id, fields in run_store.email_headers(run, list(email_ids)).items():
+        date = fields["date"]
+        when = date.strftime("%Y-%m-%d %H:%M") if date else "undated"
+        parts = [when, short(fields["sender"], 60), short(fields["subject"] or "(no subject)", 90)]
         headers[email_id] = md_escape(" · ".join(parts))
     return headers
 
@@ -84,7 +84,7 @@ def email_buttons(run: RunView, email_ids: Sequence[str], key_prefix: str) -> No
             st.button(
                 md_escape(email_id),
                 key=f"{key_prefix}_{index}",
-                help=f"{header}  \nOpen this email in its thread" if header else OPEN_HELP,
+                help=f"{header}  \n{OPEN_HELP}" if header else OPEN_HELP,
                 on_click=open_email,
                 args=(run.run_id, email_id),
             )
