@@ -51,6 +51,7 @@ REPLAY_JUMP = "replay_jump"  # the "Jump to a step" list; emptied again after ea
 
 # Runs
 RUN_PICKER = "run_picker"
+RUN_OPENED = "run_opened"  # "Open this run" was just clicked: say so once
 COMPARE_A = "compare_a"
 COMPARE_B = "compare_b"
 

@@ -153,6 +153,8 @@ def test_launch_passes_the_key_to_the_launcher_only(app, monkeypatch, tmp_path):
 
     # The run never showed up: the failure is explained, without the traceback or the key.
     assert app.session_state["selected_run"] == "rlm-not-in-store"
+    sidebar = " ".join(c.value for c in app.sidebar.caption)  # drawn before the click: rerun
+    assert "rlm\\-not\\-in\\-store · starting" in sidebar and "None yet" not in sidebar, sidebar
     (error,) = app.error
     assert "The run could not start" in error.value and "could not be reached" in error.value
     assert "Traceback" not in error.value

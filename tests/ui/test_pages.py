@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from ui import routes, state
+from ui.components.safe_text import md_escape
 
 pytestmark = pytest.mark.pipeline
 
@@ -94,6 +95,12 @@ def test_runs_page_lists_opens_and_compares_runs(open_page, finished_run):
     at.button(key="open_run").click().run()
     assert at.session_state["selected_run"] == finished_run["run_id"]
     assert at.success
+    # the sidebar, drawn before the page, names the run on the same rerun as the click
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert md_escape(finished_run["run_name"]) in sidebar, sidebar
+    assert "None yet" not in " ".join(c.value for c in at.sidebar.caption)
+    at.run()  # the confirmation is said once
+    assert not at.success and at.session_state["selected_run"] == finished_run["run_id"]
     # the store may hold other tests' runs: compare the finished run with itself explicitly
     at.selectbox(key=state.COMPARE_A).select(finished_run["run_id"]).run()
     at.selectbox(key=state.COMPARE_B).select(finished_run["run_id"]).run()

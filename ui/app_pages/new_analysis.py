@@ -26,6 +26,8 @@ with page_guard("the new analysis form"):
                 launcher.start_run(choice, query, budget, settings, api_key)
             except launcher.LaunchFailed as exc:
                 show_error("The run could not start.", str(exc))
+            else:
+                st.rerun()  # the sidebar, drawn before the click, names the new run
         if not ready:
             st.caption("Choose a corpus and write a question to launch.")
     with preview:

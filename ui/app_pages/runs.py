@@ -9,6 +9,12 @@ from ui.components.runs_table import render_comparison, render_history, run_labe
 from ui.components.safe_text import md_escape
 from ui.errors import page_guard
 
+
+def _open_picked() -> None:
+    state.select_run(st.session_state.get(state.RUN_PICKER))
+    st.session_state[state.RUN_OPENED] = True
+
+
 st.title("Runs")
 
 with page_guard("the audit log"):
@@ -23,12 +29,16 @@ with page_guard("the run history"):
     by_id = {run.run_id: run for run in runs}
 
     picked, open_button = st.columns([4, 1], vertical_alignment="bottom")
-    run_id = picked.selectbox(
+    picked.selectbox(
         "Run", list(by_id), format_func=lambda rid: run_label(by_id[rid]), key=state.RUN_PICKER
     )
-    if open_button.button("Open this run", key="open_run", type="primary", width="stretch"):
-        state.select_run(run_id)
-        st.success(f"Opened {md_escape(by_id[run_id].name)}: see Report, Trajectories and Cost.")
+    # a callback, so the sidebar (drawn before this page) already shows the run it opened
+    open_button.button(
+        "Open this run", key="open_run", type="primary", width="stretch", on_click=_open_picked
+    )
+    opened = state.selected_run_id()
+    if st.session_state.pop(state.RUN_OPENED, False) and opened in by_id:
+        st.success(f"Opened {md_escape(by_id[opened].name)}: see Report, Trajectories and Cost.")
 
     st.subheader("Compare two runs")
     left, right = st.columns(2)

@@ -131,6 +131,8 @@ def render_review(
     if st.button(label, type="primary", key="approve_plan", disabled=approved is None):
         try:
             launcher.start_run(choice, query, budget, llm, api_key, approved_plan=approved)
-            st.session_state[state.PLAN_DRAFT] = None
         except launcher.LaunchFailed as exc:
             show_error("The run could not start.", str(exc))
+        else:
+            st.session_state[state.PLAN_DRAFT] = None
+            st.rerun()  # the sidebar, drawn before the click, names the new run
