@@ -79,6 +79,18 @@ def test_cost_bars_draw_the_runs_p95():
     assert list(figure.data[0].y) == [0.001, 0.002, 0.003, 0.1]
 
 
+def test_a_run_without_model_calls_draws_no_negative_axis():
+    frame = cost_charts.chunk_frame(make_run(chunk_costs=(0.0, 0.0, 0.0, 0.0)))
+    figures = [
+        cost_charts.bar_with_p95(frame, "cost_usd", "Cost", "USD"),
+        cost_charts.bar_with_p95(frame, "llm_calls", "Calls", "calls"),
+        cost_charts.tokens_figure(frame),
+        cost_charts.duration_figure(frame),
+    ]
+    for figure in figures:  # Plotly's default for all-zero bars is an axis from -1 to 1
+        assert figure.layout.yaxis.rangemode == "nonnegative", figure.layout.title.text
+
+
 def test_heavy_tail_marks_p50_p95_p99_across_runs():
     runs = [make_run(run_id=f"r{i}", chunk_costs=(0.001 * i, 0.01 * i)) for i in range(1, 6)]
     costs = cost_charts.history_costs(runs)

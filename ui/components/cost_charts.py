@@ -25,6 +25,9 @@ BAR_COLOR = "#2F5D8C"
 P95_COLOR = "#D1495B"
 USD_TICKS = "$.3~r"  # three significant digits ($0.00032, $0.0004, $1.25), not four decimals
 _LAYOUT = {"height": 300, "margin": {"l": 10, "r": 10, "t": 40, "b": 10}}
+# costs, calls, tokens and seconds are never negative: an all-zero run (no model) gets a 0-1
+# axis, not Plotly's default -1..1 around zero
+_COUNT_AXIS = {"rangemode": "nonnegative"}
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -71,6 +74,7 @@ def bar_with_p95(frame: pd.DataFrame, column: str, title: str, axis_title: str) 
         annotation_position="top left",
     )
     figure.update_layout(**_LAYOUT, yaxis_title=axis_title, xaxis_title=None)
+    figure.update_yaxes(**_COUNT_AXIS)
     if axis_title == "USD":
         figure.update_yaxes(tickformat=USD_TICKS)
     return figure
@@ -88,12 +92,14 @@ def tokens_figure(frame: pd.DataFrame) -> go.Figure:
         long, x="chunk", y="tokens", color="direction", barmode="group", title="Tokens in / out"
     )
     figure.update_layout(**_LAYOUT, xaxis_title=None)
+    figure.update_yaxes(**_COUNT_AXIS)
     return figure
 
 
 def duration_figure(frame: pd.DataFrame) -> go.Figure:
     figure = px.bar(frame, x="chunk", y="duration_s", title="Duration per chunk", color="status")
     figure.update_layout(**_LAYOUT, yaxis_title="seconds", xaxis_title=None)
+    figure.update_yaxes(**_COUNT_AXIS)
     return figure
 
 
