@@ -66,6 +66,10 @@ def test_gantt_figure_shows_every_started_chunk():
     figure = timeline.gantt_figure(run)
     plotted = {y for trace in figure.data for y in trace.y}
     assert plotted == {"chunk_00", "chunk_01", "chunk_02"}
+    # a bar spans the chunk's step; its hover also names the agent loop's own time
+    loops = sorted(row[3] for trace in figure.data for row in trace.customdata)  # 4th hover field
+    assert loops == [chunk.duration_s for chunk in run.chunks[:3]]
+    assert "agent loop (s)=%{customdata[3]}" in figure.data[0].hovertemplate
     for chunk in run.chunks:
         chunk.started_at = None
     assert timeline.gantt_figure(run) is None

@@ -97,7 +97,10 @@ def tokens_figure(frame: pd.DataFrame) -> go.Figure:
 
 
 def duration_figure(frame: pd.DataFrame) -> go.Figure:
-    figure = px.bar(frame, x="chunk", y="duration_s", title="Duration per chunk", color="status")
+    # the agent loop's own time; the Trajectories Gantt bars also hold ZenML's step bookkeeping
+    figure = px.bar(
+        frame, x="chunk", y="duration_s", title="Agent loop time per chunk", color="status"
+    )
     figure.update_layout(**_LAYOUT, yaxis_title="seconds", xaxis_title=None)
     figure.update_yaxes(**_COUNT_AXIS)
     return figure

@@ -111,6 +111,7 @@ def gantt_figure(run: RunView) -> go.Figure | None:
                 "emails": chunk.size,
                 "LLM calls": chunk.llm_calls,
                 "cost": chunk_cost_text(chunk, run.model, digits=6),
+                "agent loop (s)": round(chunk.duration_s, 2),
             }
         )
     if not rows:
@@ -127,7 +128,13 @@ def gantt_figure(run: RunView) -> go.Figure | None:
         color_discrete_map=STATUS_COLORS,
         facet_row="depth" if deep else None,
         category_orders={"depth": sorted(frame["depth"].unique())},
-        hover_data={"emails": True, "LLM calls": True, "cost": True, "status": False},
+        hover_data={
+            "emails": True,
+            "LLM calls": True,
+            "cost": True,
+            "agent loop (s)": True,
+            "status": False,
+        },
     )
     figure.update_yaxes(title=None, autorange="reversed")
     if deep:  # each depth's panel lists only its own chunks
